@@ -1,0 +1,5 @@
+"""greenhouse-reconciler: Greenhouse Recruiting configuration as code (Harvest v3)."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
