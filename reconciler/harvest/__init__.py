@@ -1,0 +1,13 @@
+"""Harvest v3 HTTP client: OAuth client credentials, Link pagination, throttling, safe retries, bulk.
+
+`HarvestReader` (GET-only, for planning) and `HarvestClient` (adds writes, for applying) are the
+only ways the rest of the product talks to Greenhouse. See docs/harvest-client.md.
+"""
+
+from __future__ import annotations
+
+from .bulk import BulkOutcome
+from .client import USER_AGENT, HarvestClient, HarvestReader, WriteResult
+from .settings import Settings
+
+__all__ = ["USER_AGENT", "BulkOutcome", "HarvestClient", "HarvestReader", "Settings", "WriteResult"]

@@ -1,0 +1,359 @@
+"""The Harvest v3 client: a GET-only reader for planning, and a writing client for applying.
+
+Contract (see docs/harvest-client.md for the reasons):
+- `HarvestReader` can only send GETs (plus the token request); its transport refuses anything else.
+- Lists follow the `Link: rel="next"` URL exactly as given; filters and `per_page` go on the first
+  request only, because the cursor embeds them and Harvest answers 422 to a cursor with company.
+- 429 is retried for every method (the server refused before processing), after `Retry-After`, else
+  until `X-RateLimit-Reset`, else after a back-off. GETs are also retried on 500/502/503/504 and on
+  transport errors. A write whose outcome is unknown (sent, then no reliable answer) is never
+  repeated: it raises `OutcomeUnknownError` at once and the caller re-reads.
+- Every exception names `METHOD /path` (never the host or the query) and contains no secret.
+"""
+
+from __future__ import annotations
+
+import builtins
+import logging
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, ClassVar
+
+import httpx
+
+from reconciler import __version__
+from reconciler.errors import (
+    ApiError,
+    AuthError,
+    HarvestError,
+    OutcomeUnknownError,
+    TransportError,
+    UsageError,
+)
+
+from . import bulk as _bulk
+from .auth import ClientCredentialsAuth, TokenError
+from .policy import (
+    RETRYABLE_GET_STATUSES,
+    Backoff,
+    RateLimitGate,
+    describe,
+    nothing_was_sent,
+    reset_wait,
+    retry_after,
+)
+from .responses import Redactor, decode_body, error_detail, next_link
+from .settings import Settings, is_loopback_host
+from .transport import MeteredTransport, RequestHook
+
+log = logging.getLogger("reconciler.harvest")
+
+USER_AGENT = f"greenhouse-reconciler/{__version__}"
+MAX_PER_PAGE = 500
+"""Harvest's per_page maximum (default there is 100) [2nd]."""
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """A successful write: its status and parsed JSON body (None for an empty body, e.g. 204)."""
+
+    status: int
+    body: Any
+
+
+class HarvestReader:
+    """GET-only. The planner gets one of these: it has no method that can send a write."""
+
+    _writes_allowed: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        timeout: float = 30.0,
+        max_retries: int = 6,
+        per_page: int = MAX_PER_PAGE,
+        on_request: RequestHook | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        if not 1 <= per_page <= MAX_PER_PAGE:
+            raise UsageError(f"per_page must be between 1 and {MAX_PER_PAGE}, got {per_page}")
+        if max_retries < 0:
+            raise UsageError(f"max_retries must be >= 0, got {max_retries}")
+        if timeout <= 0:
+            raise UsageError(f"timeout must be > 0 seconds, got {timeout}")
+        self._settings = settings
+        self._clock = clock
+        self._sleep = sleep
+        self._max_retries = max_retries
+        self._per_page = per_page
+        self._backoff = Backoff(rng)
+        self._redact = Redactor([settings.client_secret])
+        self._api = httpx.URL(settings.api_url)
+        self._auth = ClientCredentialsAuth(settings, clock=clock, redact=self._redact)
+        self._transport = MeteredTransport(
+            transport if transport is not None else httpx.HTTPTransport(),
+            api_url=self._api,
+            token_url=httpx.URL(settings.token_url),
+            gate=RateLimitGate(clock),
+            sleep=sleep,
+            read_only=not self._writes_allowed,
+            on_request=on_request,
+        )
+        self._http = httpx.Client(
+            transport=self._transport,
+            auth=self._auth,
+            timeout=httpx.Timeout(timeout),
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            follow_redirects=False,
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(api_url={self._settings.api_url!r}, client_id={self._settings.client_id!r})"
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def list(self, path: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """Every row of a list endpoint, page by page, in the server's order.
+
+        `params` (lists comma-joined, bools as true/false) and `per_page` go on the first request
+        only; every following request is exactly the previous response's `Link: rel="next"` URL.
+        """
+        first = self._url(path, absolute_ok=False)
+        query = self._first_query(params)
+        return self._pages(first, query)
+
+    def list_all(self, path: str, params: Mapping[str, Any] | None = None) -> builtins.list[dict[str, Any]]:
+        return builtins.list(self.list(path, params))
+
+    def get(self, path_or_url: str, params: Mapping[str, Any] | None = None) -> Any:
+        """One GET: parsed JSON, None for an empty body, the text when the body is not JSON."""
+        response = self._exchange("GET", self._url(path_or_url, absolute_ok=True), params=_encode(params or {}))
+        return decode_body(response)
+
+    @property
+    def request_count(self) -> int:
+        """HTTP requests sent to the API (the token endpoint not counted), retries included."""
+        return self._transport.api_requests
+
+    @property
+    def token_count(self) -> int:
+        """Token requests sent."""
+        return self._transport.token_requests
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> HarvestReader:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _pages(self, url: httpx.URL, query: dict[str, str]) -> Iterator[dict[str, Any]]:
+        seen: set[str] = set()
+        params: dict[str, str] | None = query
+        while True:
+            response = self._exchange("GET", url, params=params)
+            rows = decode_body(response)
+            if not isinstance(rows, list):
+                raise ApiError("GET", url.path, response.status_code,
+                               f"expected a JSON array from a list endpoint, got {type(rows).__name__}")
+            for row in rows:
+                if not isinstance(row, dict):
+                    raise ApiError("GET", url.path, response.status_code,
+                                   f"expected objects in the list, got {type(row).__name__}")
+                yield row
+            following = next_link(response)
+            if following is None:
+                return
+            if str(following) in seen:
+                raise ApiError("GET", url.path, response.status_code, "pagination loop: the next link repeats")
+            seen.add(str(following))
+            url, params = following, None
+
+    def _first_query(self, params: Mapping[str, Any] | None) -> dict[str, str]:
+        query = _encode(params or {})
+        if "cursor" in query:
+            if len(query) > 1:
+                others = ", ".join(sorted(k for k in query if k != "cursor"))
+                raise UsageError(f"cursor must be the only query parameter (Harvest answers 422); also got {others}")
+            return query
+        query.setdefault("per_page", str(self._per_page))
+        return query
+
+    def _url(self, path_or_url: str, *, absolute_ok: bool) -> httpx.URL:
+        text = str(path_or_url)
+        if text.startswith("/"):
+            return httpx.URL(self._settings.api_url + text)
+        if absolute_ok and text.startswith(("https://", "http://")):
+            url = httpx.URL(text)
+            if url.scheme == "http" and not is_loopback_host(url.host):
+                raise UsageError(f"refusing plain http:// towards {url.host!r} (https only, except loopback)")
+            return url
+        raise UsageError(f"expected an API path starting with '/v3/...', got {text!r}")
+
+    def _exchange(self, method: str, url: httpx.URL, *, params: Mapping[str, str] | None = None,
+                  json: Any = None) -> httpx.Response:
+        """Send one logical request, applying the retry policy; return a 2xx response or raise."""
+        write = method not in ("GET", "HEAD")
+        if write and not self._writes_allowed:
+            raise UsageError(f"{type(self).__name__} is read-only: refusing {method} {url.path}")
+        path = url.path or "/"
+        attempt = 0
+        while True:
+            wait: float | None
+            try:
+                response = self._http.request(method, url, params=params, json=json)
+            except TokenError as exc:
+                if not exc.retryable or attempt >= self._max_retries:
+                    raise
+                wait = exc.retry_after if exc.retry_after is not None else self._backoff.delay(attempt)
+                self._pause(wait, f"token endpoint answered {exc.status}", method, path)
+                attempt += 1
+                continue
+            except httpx.TransportError as exc:
+                unsent = nothing_was_sent(exc) or self._from_token_request(exc)
+                cause = self._redact(describe(exc))
+                if write and not unsent:
+                    raise OutcomeUnknownError(method, path, cause) from exc
+                if attempt >= self._max_retries:
+                    raise TransportError(
+                        f"{method} {path} -> no answer after {attempt + 1} attempt(s) ({cause})"
+                    ) from exc
+                self._pause(self._backoff.delay(attempt), cause, method, path)
+                attempt += 1
+                continue
+            except httpx.InvalidURL as exc:
+                raise UsageError(f"{method} {path}: invalid URL ({exc})") from None
+            except httpx.HTTPError as exc:
+                cause = self._redact(describe(exc))
+                if write:
+                    raise OutcomeUnknownError(method, path, cause) from exc
+                raise TransportError(f"{method} {path} -> unusable answer ({cause})") from exc
+
+            status = response.status_code
+            if 200 <= status < 300:
+                return response
+            if status == 429 and attempt < self._max_retries:
+                now = self._clock()
+                wait = retry_after(response, now)
+                if wait is None:
+                    wait = reset_wait(response, now)
+                if wait is None:
+                    wait = self._backoff.delay(attempt)
+                self._pause(wait, "429 Too Many Requests", method, path)
+                attempt += 1
+                continue
+            if status >= 500 and write:
+                message, _ = error_detail(response)
+                raise OutcomeUnknownError(method, path, self._redact(f"server answered {status}: {message}"))
+            if status in RETRYABLE_GET_STATUSES and attempt < self._max_retries:
+                self._pause(self._backoff.delay(attempt), f"server answered {status}", method, path)
+                attempt += 1
+                continue
+            raise self._status_error(method, path, response)
+
+    def _status_error(self, method: str, path: str, response: httpx.Response) -> HarvestError:
+        message, errors = error_detail(response)
+        message = self._redact(message)
+        clean = [(self._redact(f), self._redact(m)) for f, m in errors]
+        kind = AuthError if response.status_code in (401, 403) else ApiError
+        return kind(method, path, response.status_code, message, clean)
+
+    def _from_token_request(self, exc: httpx.TransportError) -> bool:
+        try:
+            request = exc.request
+        except RuntimeError:
+            return False
+        return self._transport.is_token_request(request)
+
+    def _pause(self, seconds: float, reason: str, method: str, path: str) -> None:
+        log.info("%s %s: %s; retrying in %.1f s", method, path, reason, seconds)
+        self._sleep(max(0.0, seconds))
+
+    def _fetch_text(self, url: str) -> str:
+        response = self._exchange("GET", self._url(url, absolute_ok=True))
+        return response.text
+
+
+class HarvestClient(HarvestReader):
+    """Adds writes. Only the executor gets one."""
+
+    _writes_allowed: ClassVar[bool] = True
+
+    def post(self, path: str, json: Any = None) -> WriteResult:
+        return self._write("POST", path, json)
+
+    def patch(self, path: str, json: Any) -> WriteResult:
+        return self._write("PATCH", path, json)
+
+    def delete(self, path: str, json: Any = None) -> WriteResult:
+        return self._write("DELETE", path, json)
+
+    def bulk(self, method: str, path: str, data: Sequence[Any], *, poll_interval: float = 1.0,
+             max_wait: float = 600.0, max_poll_interval: float = 15.0) -> _bulk.BulkOutcome:
+        """Send `{"data": [...]}` to a `/bulk` endpoint, wait for the bulk request to finish, return its outcome.
+
+        Polls `/v3/bulk_requests/{uuid}` with a growing interval (capped at `max_poll_interval`);
+        after `max_wait` seconds unfinished it raises OutcomeUnknownError: rows may or may not have
+        been applied, so the caller re-reads.
+        """
+        verb = method.upper()
+        if verb not in ("POST", "PATCH", "DELETE"):
+            raise UsageError(f"bulk method must be POST, PATCH or DELETE, got {method!r}")
+        if isinstance(data, (str, bytes)) or not isinstance(data, Sequence):
+            raise UsageError("bulk data must be a sequence of rows")
+        if poll_interval <= 0 or max_wait < 0 or max_poll_interval < poll_interval:
+            raise UsageError("bulk polling needs poll_interval > 0, max_wait >= 0, max_poll_interval >= poll_interval")
+        return _bulk.run(
+            verb, path, list(data),
+            send=lambda: self._write(verb, path, {"data": list(data)}),
+            poll=lambda uuid: self.get(_bulk.status_path(uuid)),
+            fetch=self._fetch_text,
+            clock=self._clock,
+            sleep=self._sleep,
+            poll_interval=poll_interval,
+            max_wait=max_wait,
+            max_poll_interval=max_poll_interval,
+        )
+
+    def _write(self, method: str, path: str, json: Any) -> WriteResult:
+        response = self._exchange(method, self._url(path, absolute_ok=False), json=json)
+        try:
+            body = decode_body(response)
+        except UnicodeDecodeError:
+            body = None
+        return WriteResult(status=response.status_code, body=body)
+
+
+def _encode(params: Mapping[str, Any]) -> dict[str, str]:
+    """Query values as Harvest expects them: lists comma-joined, booleans true/false, None dropped."""
+    encoded: dict[str, str] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            encoded[str(key)] = "true" if value else "false"
+        elif isinstance(value, (set, frozenset)):
+            encoded[str(key)] = ",".join(sorted(_scalar(v) for v in value))
+        elif isinstance(value, (list, tuple)):
+            encoded[str(key)] = ",".join(_scalar(v) for v in value)
+        else:
+            encoded[str(key)] = _scalar(value)
+    return encoded
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

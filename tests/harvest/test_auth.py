@@ -1,0 +1,203 @@
+"""OAuth client credentials: how the token is minted, reused, renewed, and re-minted after a 401."""
+
+from __future__ import annotations
+
+import base64
+import threading
+from urllib.parse import parse_qs
+
+import httpx
+import pytest
+
+from reconciler.errors import AuthError
+from reconciler.harvest import HarvestClient, HarvestReader
+from tests.harvest.fake_api import CLIENT_ID, SECRET, FakeApi, json_response, settings
+from tests.support import FakeClock
+
+
+def reader(api: FakeApi, clock: FakeClock | None = None, **kw: object) -> HarvestReader:
+    clock = clock or FakeClock()
+    return HarvestReader(settings(), transport=api.transport(), clock=clock.time, sleep=clock.sleep, **kw)  # type: ignore[arg-type]
+
+
+def test_token_request_uses_basic_client_credentials_and_the_sub_form() -> None:
+    api = FakeApi()
+    reader(api).get("/v3/departments")
+    (token,) = api.token_requests()
+    assert token.method == "POST"
+    assert token.headers["Authorization"] == "Basic " + base64.b64encode(f"{CLIENT_ID}:{SECRET}".encode()).decode()
+    assert token.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert parse_qs(token.content.decode()) == {"grant_type": ["client_credentials"], "sub": ["1001"]}
+    (call,) = api.api_requests()
+    assert call.headers["Authorization"] == "Bearer tok-1-secretish"
+
+
+def test_one_token_serves_many_requests() -> None:
+    api = FakeApi()
+    r = reader(api)
+    for _ in range(5):
+        r.get("/v3/offices")
+    assert (r.token_count, r.request_count) == (1, 5)
+
+
+@pytest.mark.parametrize(
+    ("token_extra", "lifetime"),
+    [
+        ({"expires_in": 600}, 600),
+        ({"expires_in": "600"}, 600),
+        ({"expires_at": "2027-01-15T08:10:00.000Z"}, 600),  # FakeClock starts at 2027-01-15T08:00:00Z
+        ({"expires_at": "2027-01-15T09:10:00+01:00"}, 600),
+        ({"expires_at": "2027-01-15T08:10:00.000Z", "expires_in": 9999}, 600),  # expires_at wins
+        ({}, 3600),  # neither: assumed 1 hour [inferred]
+    ],
+)
+def test_token_is_renewed_sixty_seconds_before_it_expires(token_extra: dict[str, object], lifetime: int) -> None:
+    clock = FakeClock(start=1_800_000_000.0)
+    api = FakeApi(token_extra=token_extra)
+    r = reader(api, clock)
+    r.get("/v3/departments")
+    clock.advance(lifetime - 61)
+    r.get("/v3/departments")
+    assert r.token_count == 1
+    clock.advance(2)  # now 59 s before expiry: inside the renewal margin
+    r.get("/v3/departments")
+    assert r.token_count == 2
+    assert api.api_requests()[-1].headers["Authorization"] == "Bearer tok-2-secretish"
+
+
+def test_a_401_drops_the_token_mints_a_new_one_and_retries_once() -> None:
+    api = FakeApi()
+    r = reader(api)
+    r.get("/v3/departments")
+    api.revoke()  # someone minted a newer token elsewhere
+    assert r.get("/v3/departments") == []
+    assert r.token_count == 2
+    assert [q.headers["Authorization"] for q in api.api_requests()] == [
+        "Bearer tok-1-secretish", "Bearer tok-1-secretish", "Bearer tok-2-secretish"]
+
+
+def test_a_write_rejected_with_401_is_resent_once_with_a_fresh_token() -> None:
+    api = FakeApi()
+    api.script("POST", "/v3/candidate_tags", json_response(201, {"id": 7, "name": "Referral"}))
+    client = HarvestClient(settings(), transport=api.transport())
+    client.get("/v3/candidate_tags")
+    api.revoke()
+    result = client.post("/v3/candidate_tags", {"name": "Referral"})
+    assert (result.status, result.body) == (201, {"id": 7, "name": "Referral"})
+    posts = api.api_requests("POST")
+    assert len(posts) == 2 and posts[0].content == posts[1].content == b'{"name":"Referral"}'
+
+
+def test_a_second_401_is_an_auth_error_not_a_loop() -> None:
+    api = FakeApi()
+    api.script("GET", "/v3/users", json_response(401, {"message": "token expired"}),
+               json_response(401, {"message": "token expired"}), json_response(200, []))
+    r = reader(api)
+    with pytest.raises(AuthError) as info:
+        r.get("/v3/users")
+    assert str(info.value) == "GET /v3/users -> 401: token expired"
+    assert r.request_count == 2 and r.token_count == 2
+
+
+def test_token_endpoint_refusal_is_an_auth_error_with_status_and_message_but_no_secret() -> None:
+    api = FakeApi()
+    api.script_token(json_response(401, {"error": "invalid_client",
+                                         "error_description": f"client secret {SECRET} is not valid"}))
+    with pytest.raises(AuthError) as info:
+        reader(api).get("/v3/departments")
+    text = str(info.value) + repr(info.value)
+    assert "POST /token -> 401" in text and "is not valid" in text
+    assert SECRET not in text
+    assert api.api_requests() == []
+
+
+@pytest.mark.parametrize("body", [{"token_type": "Bearer"}, "not json", None])
+def test_a_token_response_without_access_token_is_an_auth_error(body: object) -> None:
+    api = FakeApi()
+    response = httpx.Response(200, text=body) if isinstance(body, str) else json_response(200, body)
+    api.script_token(response)
+    with pytest.raises(AuthError, match="access_token"):
+        reader(api).get("/v3/departments")
+
+
+def test_a_rate_limited_token_request_is_retried_after_retry_after() -> None:
+    clock = FakeClock()
+    api = FakeApi()
+    api.script_token(json_response(429, {"message": "slow down"}, {"Retry-After": "7"}))
+    assert reader(api, clock).get("/v3/departments") == []
+    assert clock.sleeps == [7.0]
+    assert len(api.token_requests()) == 2
+
+
+def test_a_token_request_that_never_connects_is_retried_even_before_a_write() -> None:
+    clock = FakeClock()
+    api = FakeApi()
+    api.script_token(httpx.ReadError("connection reset"))
+    api.script("POST", "/v3/candidate_tags", json_response(201, {"id": 1}))
+    client = HarvestClient(settings(), transport=api.transport(), clock=clock.time, sleep=clock.sleep)
+    assert client.post("/v3/candidate_tags", {"name": "x"}).status == 201
+    assert len(api.api_requests("POST")) == 1 and len(api.token_requests()) == 2
+
+
+def test_threads_share_one_token() -> None:
+    api = FakeApi()
+    start = threading.Barrier(8, timeout=5)
+
+    def slow_token(request: httpx.Request) -> httpx.Response:
+        # Hold the token answer back so the other threads pile up wanting a token meanwhile.
+        threading.Event().wait(0.05)
+        return api._token(request)
+
+    api.script_token(slow_token)
+    r = reader(api)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            start.wait()
+            for _ in range(5):
+                r.get("/v3/departments")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert r.token_count == 1 and r.request_count == 40
+
+
+def test_a_revoked_token_is_replaced_once_for_all_threads() -> None:
+    api = FakeApi()
+    all_rejected = threading.Barrier(6, timeout=5)
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.headers.get("Authorization") == "Bearer tok-1-secretish" and api.minted == ["tok-1-secretish"]:
+            if request.url.path == "/v3/offices":
+                all_rejected.wait()  # all six threads hold a 401 for the old token before any re-mints
+                return json_response(401, {"message": "access token was revoked"})
+        return api.handle(request)
+
+    r = HarvestReader(settings(), transport=httpx.MockTransport(handle))
+    r.get("/v3/departments")
+    threads = [threading.Thread(target=r.get, args=("/v3/offices",)) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Six 401s for the same old token lead to one new token: the threads that come second reuse
+    # it instead of minting again (which would revoke it under the others' feet).
+    assert r.token_count == 2
+    assert r.request_count == 1 + 6 + 6
+
+
+def test_the_token_is_never_sent_to_another_host() -> None:
+    api = FakeApi()
+    r = reader(api)
+    r.get("/v3/departments")
+    r.get("https://results.s3.example.test/bulk/failures.json?X-Amz-Signature=abc")
+    outside = [q for q in api.requests if q.url.host == "results.s3.example.test"]
+    assert len(outside) == 1 and "Authorization" not in outside[0].headers
+    assert r.request_count == 1  # the results host is not the API
