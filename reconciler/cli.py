@@ -8,6 +8,7 @@ for "changes pending" under --detailed-exitcode.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -56,6 +57,184 @@ def schema() -> None:
     from reconciler.manifest import json_schema
 
     click.echo(json.dumps(json_schema(), indent=2, sort_keys=False))
+
+
+FORMATS = ("text", "json", "markdown")
+
+
+def _settings() -> Any:
+    from reconciler.harvest import Settings
+
+    return Settings.from_env()
+
+
+def _progress_hook() -> Any:
+    """A request counter on stderr while reading, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+    count = [0]
+
+    def hook(method: str, path: str, status: int) -> None:
+        count[0] += 1
+        click.echo(f"\r  {count[0]} API request(s): {method} {path} -> {status}".ljust(78)[:78], err=True, nl=False)
+
+    return hook
+
+
+def _end_progress(hook: Any) -> None:
+    if hook is not None:
+        click.echo("\r" + " " * 78 + "\r", err=True, nl=False)
+
+
+def _make_plan(paths: Sequence[str], only: Sequence[str]) -> Any:
+    """Load and validate manifests, read the live org (GETs only), and plan."""
+    from reconciler.harvest import HarvestReader
+    from reconciler.manifest import load
+    from reconciler.planner import build_plan, check_only
+    from reconciler.reading import read_for_manifest
+
+    chosen = check_only(only)
+    manifest = load(list(paths) or ["."])
+    settings = _settings()
+    hook = _progress_hook()
+    with HarvestReader(settings, on_request=hook) as reader:
+        try:
+            live = read_for_manifest(reader, manifest, chosen)
+        finally:
+            _end_progress(hook)
+        click.echo(f"Read the live organisation with {reader.request_count} API request(s).", err=True)
+    return build_plan(manifest, live, only=chosen, api_url=settings.api_url)
+
+
+def _render(plan: Any, fmt: str) -> str:
+    from reconciler import render
+
+    if fmt == "json":
+        return render.to_json(plan)
+    if fmt == "markdown":
+        return render.to_markdown(plan)
+    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    return render.to_text(plan, color=color)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="Save the plan (JSON, with live fingerprints) for apply --plan.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when changes are pending, 0 when none.")
+@click.option("--only", "only", multiple=True, metavar="TYPE", help="Plan only these resource types (repeatable).")
+def plan(paths: Sequence[str], out: str | None, fmt: str, detailed_exitcode: bool, only: Sequence[str]) -> None:
+    """Show the writes that would make the live organisation match the manifests. Never writes."""
+    try:
+        result = _make_plan(paths, only)
+        if out:
+            _write_file(out, result.dumps(include_fingerprints=True))
+            click.echo(f"Saved the plan to {out}.", err=True)
+    except ReconcilerError as e:
+        fail(e)
+    click.echo(_render(result, fmt), nl=False)
+    if detailed_exitcode and result.has_changes:
+        sys.exit(EXIT_CHANGES)
+
+
+def _write_file(path: str, text: str) -> None:
+    from reconciler.errors import UsageError
+
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+    except OSError as e:
+        raise UsageError(f"cannot write {path}: {e.strerror}") from None
+
+
+def _load_saved_plan(path: str) -> Any:
+    from reconciler.errors import UsageError
+    from reconciler.plan import Plan
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        return Plan.from_json(data)
+    except OSError as e:
+        raise UsageError(f"cannot read the plan file {path}: {e.strerror}") from None
+    except ValueError as e:
+        raise UsageError(f"{path} is not a saved plan: {e}") from None
+
+
+def _confirm(yes: bool) -> None:
+    from reconciler.errors import SafetyError
+
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise SafetyError("apply refused: there is no terminal to confirm on; review the plan and pass --yes")
+    answer = click.prompt("Apply these changes? Only 'yes' is accepted", default="", show_default=False)
+    if answer.strip() != "yes":
+        raise SafetyError("apply cancelled; nothing was written")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--plan", "plan_file", type=click.Path(dir_okay=False), help="Apply a plan saved by plan --out, exactly.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--allow-destructive", is_flag=True, help="Allow changes that lose data (field/tag deletes, replaces, revokes).")
+@click.option("--force", is_flag=True, help="Apply even when the plan exceeds policy.limits.")
+@click.option("--journal", type=click.Path(dir_okay=False), help="Append one JSON line per write to this file.")
+def apply(
+    paths: Sequence[str], plan_file: str | None, yes: bool, allow_destructive: bool, force: bool, journal: str | None
+) -> None:
+    """Make the live organisation match the manifests (or a saved plan)."""
+    from reconciler import safety
+    from reconciler.errors import StalePlanError, UsageError
+    from reconciler.executor import Executor
+    from reconciler.harvest import HarvestClient
+    from reconciler.staleness import stale_objects
+
+    try:
+        if plan_file:
+            if paths:
+                raise UsageError("give either manifest paths or --plan, not both")
+            result = _load_saved_plan(plan_file)
+            settings = _settings()
+            if result.api_url and result.api_url != settings.api_url:
+                raise UsageError(f"the plan was made against {result.api_url}, not {settings.api_url}")
+        else:
+            result = _make_plan(paths, ())
+            settings = _settings()
+        click.echo(_render(result, "text"), nl=False)
+        if not result.has_changes:
+            click.echo("Nothing to apply.", err=True)
+            return
+        safety.check(result, allow_destructive=allow_destructive, force=force)
+        _confirm(yes)
+        client = HarvestClient(settings)
+        log = None
+        hook = _apply_progress()
+        try:
+            if plan_file:
+                changed = stale_objects(result, client)
+                if changed:
+                    raise StalePlanError(changed)
+            log = open(journal, "a", encoding="utf-8") if journal else None  # noqa: SIM115
+            report = Executor(client, journal=log, progress=hook).apply(result)
+        finally:
+            if log is not None:
+                log.close()
+            _end_progress(hook)
+            client.close()
+        click.echo(f"Apply complete: {report.changes} change(s), {report.writes} write request(s).", err=True)
+    except ReconcilerError as e:
+        fail(e)
+
+
+def _apply_progress() -> Any:
+    if not sys.stderr.isatty():
+        return None
+
+    def hook(done: int, total: int, change: Any) -> None:
+        click.echo(f"\r  applied {done}/{total}: {change.type} {change.name}".ljust(78)[:78], err=True, nl=False)
+
+    return hook
 
 
 @cli.group()

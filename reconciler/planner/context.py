@@ -1,0 +1,179 @@
+"""Shared state of one planning run: problems, warnings, changes by phase, reference indices.
+
+A *handle* names an object the plan can point at: an `int` is a live id; a `str` is the key of a change in
+this plan that creates the object (its id is known only at apply time, written as {"$ref": key}).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.errors import Problem
+from reconciler.live import LiveOrg
+from reconciler.manifest.model import Entry, Manifest, Source
+from reconciler.plan import Change, Unmanaged
+
+Handle = int | str
+
+#: Rank of problems found while planning (after every offline rank).
+PLAN_RANK = 4
+
+#: Execution phases: changes run in phase order, then in the order they were added.
+PHASE = {
+    "department": 10,
+    "office": 20,
+    "user": 30,
+    "custom_field": 40,
+    "custom_field_option": 50,
+    "custom_field_scope_create": 55,
+    "custom_field_option_archive": 60,
+    "custom_field_scope_delete": 65,
+    "candidate_tag": 70,
+    "candidate_tag_delete": 75,
+    "user_job_permission_swap": 79,
+    "user_job_permission": 80,
+    "user_job_permission_delete": 81,
+    "future_job_permission": 85,
+    "future_job_permission_delete": 86,
+    "custom_field_delete": 90,
+}
+
+
+def ref(handle: Handle | None) -> Any:
+    """The JSON value to send for a handle: the id, or a reference the executor substitutes."""
+    return {"$ref": handle} if isinstance(handle, str) else handle
+
+
+def path_ref(handle: Handle) -> str:
+    """A path segment for a handle: the id, or "{$ref:<key>}" the executor substitutes."""
+    return f"{{$ref:{handle}}}" if isinstance(handle, str) else str(handle)
+
+
+def suggestion(value: str, candidates: Iterable[str]) -> str:
+    close = difflib.get_close_matches(value, sorted(set(candidates)), n=1, cutoff=0.6)
+    return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+@dataclass
+class Index:
+    """Lookup from reference strings to handles; one string may name several objects (ambiguous)."""
+
+    noun: str
+    entries: dict[str, set[Handle]] = field(default_factory=lambda: defaultdict(set))
+    names: dict[Handle, str] = field(default_factory=dict)
+
+    def add(self, keys: Iterable[str | None], handle: Handle, display: str) -> None:
+        for k in keys:
+            if k is not None and k != "":
+                self.entries[k].add(handle)
+        self.names[handle] = display
+
+    def display(self, handle: Handle | None) -> str | None:
+        return None if handle is None else self.names.get(handle, str(handle))
+
+
+@dataclass
+class Context:
+    manifest: Manifest
+    live: LiveOrg
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    changes: list[tuple[int, int, Change]] = field(default_factory=list)
+    unchanged: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    unmanaged: list[Unmanaged] = field(default_factory=list)
+    indices: dict[str, Index] = field(default_factory=dict)
+
+    # -- reporting -----------------------------------------------------------------------------
+    def problem(self, where: Source | str, message: str) -> None:
+        self.problems.append(Problem(PLAN_RANK, str(where), message))
+
+    def warn(self, message: str) -> None:
+        self.warnings.append(message)
+
+    def add(self, phase: str, change: Change) -> None:
+        self.changes.append((PHASE[phase], len(self.changes), change))
+
+    def add_unmanaged(self, type_: str, name: str, live_id: int) -> None:
+        self.unmanaged.append(Unmanaged(type_, name, live_id))
+
+    def same(self, type_: str) -> None:
+        self.unchanged[type_] += 1
+
+    def ordered_changes(self) -> list[Change]:
+        return [c for _, _, c in sorted(self.changes, key=lambda t: (t[0], t[1]))]
+
+    # -- references ----------------------------------------------------------------------------
+    def resolve(self, kind: str, value: Any, where: Source) -> Handle | None:
+        """Resolve a reference by name/external id to exactly one handle, or record a problem.
+
+        Returns None (and records the problem) when the value names nothing or several objects.
+        """
+        index = self.indices[kind]
+        key = str(value)
+        found = index.entries.get(key, set())
+        if len(found) == 1:
+            return next(iter(found))
+        if not found:
+            self.problem(where, f'unknown {index.noun} "{key}"{suggestion(key, index.entries)}')
+        else:
+            shown = ", ".join(sorted(f"{index.display(h)} ({_show(h)})" for h in found))
+            self.problem(where, f'ambiguous {index.noun} "{key}": it names {len(found)} objects: {shown}')
+        return None
+
+    def live_rows(self, collection: str) -> Mapping[int, Mapping[str, Any]]:
+        return self.live.get(collection)
+
+    def protected(self, section: str, *identities: str | None) -> bool:
+        names = self.manifest.policy.protect.get(section, ())
+        if section == "users":
+            lowered = {n.lower() for n in names}
+            return any(i is not None and i.lower() in lowered for i in identities)
+        return any(i is not None and i in names for i in identities)
+
+    def prune_mode(self, section: str) -> str:
+        return self.manifest.policy.prune.get(section, "report")
+
+    def entries(self, section: str) -> tuple[Entry, ...]:
+        return tuple(self.manifest.entries.get(section, ()))
+
+
+def _show(handle: Handle) -> str:
+    return f"id {handle}" if isinstance(handle, int) else "to be created"
+
+
+def match_one(
+    ctx: Context,
+    noun: str,
+    entry: Entry,
+    candidates: list[tuple[str, list[int]]],
+    claimed: dict[int, Entry],
+) -> tuple[bool, int | None]:
+    """Pick the live object an entry denotes, trying each (rule, ids) in order.
+
+    Returns (ok, live id or None when nothing matches). The first rule with any candidate decides:
+    exactly one candidate matches; two or more are an error (never a guess), reported as (False, None).
+    A live object claimed by an earlier entry is an error too.
+    """
+    for rule, ids in candidates:
+        distinct = sorted(set(ids))
+        if not distinct:
+            continue
+        if len(distinct) > 1:
+            ctx.problem(
+                entry.source,
+                f"{rule} matches {len(distinct)} live {noun}s (ids {', '.join(map(str, distinct))}); "
+                "give an external_id/key to say which one",
+            )
+            return False, None
+        live_id = distinct[0]
+        other = claimed.get(live_id)
+        if other is not None:
+            ctx.problem(entry.source, f"matches the same live {noun} (id {live_id}) as {other.source}")
+            return False, None
+        claimed[live_id] = entry
+        return True, live_id
+    return True, None

@@ -1,0 +1,254 @@
+"""Departments and offices: trees with names, external ids and parents. The API cannot delete either.
+
+Identity: `external_id` when given, else `name`, else a `previously` name. The matched live object is
+renamed, re-keyed or re-parented by PATCH; an unmatched entry is created (parents first).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.manifest.model import Entry
+from reconciler.plan import Change, FieldChange, Settle, Write
+from reconciler.planner.context import Context, Handle, Index, match_one, ref
+
+
+@dataclass(frozen=True)
+class Tree:
+    section: str
+    type: str
+    collection: str
+    path: str
+    noun: str
+
+
+DEPARTMENTS = Tree("departments", "department", "departments", "/v3/departments", "department")
+OFFICES = Tree("offices", "office", "offices", "/v3/offices", "office")
+
+
+def index_tree(ctx: Context, tree: Tree) -> dict[int, int | None]:
+    """Match desired entries to live objects and build the reference index for `tree`.
+
+    Returns {entry position: live id or None (to be created)}; entries that failed to match are left out. The index maps names and external ids of desired entries
+    (to their live id, or to their create-change key) and of unmatched live objects.
+    """
+    live = ctx.live_rows(tree.collection)
+    by_ext: dict[str, list[int]] = defaultdict(list)
+    by_name: dict[str, list[int]] = defaultdict(list)
+    for oid, row in live.items():
+        if row.get("external_id"):
+            by_ext[str(row["external_id"])].append(oid)
+        by_name[str(row.get("name"))].append(oid)
+
+    claimed: dict[int, Entry] = {}
+    matches: dict[int, int | None] = {}
+    index = Index(tree.noun)
+    for pos, entry in enumerate(ctx.entries(tree.section)):
+        data = entry.data
+        rules: list[tuple[str, list[int]]] = []
+        if data.get("external_id"):
+            rules.append((f'external_id "{data["external_id"]}"', by_ext.get(str(data["external_id"]), [])))
+        rules.append((f'name "{data["name"]}"', by_name.get(str(data["name"]), [])))
+        for old in data.get("previously", []):
+            rules.append((f'previous name "{old}"', by_name.get(str(old), [])))
+        ok, live_id = match_one(ctx, tree.noun, entry, rules, claimed)
+        if not ok:
+            continue
+        matches[pos] = live_id
+        handle: Handle = live_id if live_id is not None else create_key(tree, data)
+        index.add([str(data["name"]), _opt_str(data.get("external_id"))], handle, str(data["name"]))
+    for oid, row in live.items():
+        if oid not in claimed:
+            index.add([str(row.get("name")), _opt_str(row.get("external_id"))], oid, str(row.get("name")))
+    ctx.indices[tree.type] = index
+    return matches
+
+
+def create_key(tree: Tree, data: Any) -> str:
+    return f"{tree.type}:{data.get('external_id') or data['name']}"
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def plan_tree(ctx: Context, tree: Tree, matches: dict[int, int | None]) -> None:
+    """Plan creates and updates for one tree; list unmatched live objects as unmanaged."""
+    live = ctx.live_rows(tree.collection)
+    index = ctx.indices[tree.type]
+    creates: list[tuple[Change, Handle | None]] = []
+    updates: list[Change] = []
+    final_parent: dict[Handle, Handle | None] = {i: r.get("parent_id") for i, r in live.items()}
+    for pos, entry in enumerate(ctx.entries(tree.section)):
+        data = entry.data
+        if pos not in matches:
+            continue
+        live_id = matches[pos]
+        row = live.get(live_id) if live_id is not None else None
+        parent: Handle | None = None
+        parent_managed = "parent" in data
+        if parent_managed and data["parent"] is not None:
+            parent = ctx.resolve(tree.type, data["parent"], entry.at("parent"))
+            if parent is None:
+                continue
+        handle: Handle = live_id if live_id is not None else create_key(tree, data)
+        if parent_managed:
+            final_parent[handle] = parent
+        if row is None:
+            creates.append((_create(ctx, tree, entry, parent if parent_managed else None), parent))
+        else:
+            change = _update(ctx, tree, entry, row, parent_managed, parent)
+            if change is None:
+                ctx.same(tree.type)
+            else:
+                updates.append(change)
+
+    _check_cycles(ctx, tree, final_parent, index)
+    for change in _parents_first(creates):
+        ctx.add(tree.type, change)
+    for change in updates:
+        ctx.add(tree.type, change)
+
+    if tree.section in ctx.manifest.present and ctx.prune_mode(tree.section) != "off":
+        claimed = {m for m in matches.values() if m is not None}
+        for live_id, row in sorted(live.items()):
+            if live_id not in claimed:
+                ctx.add_unmanaged(tree.type, str(row.get("name")), live_id)
+
+
+def _extra_fields(ctx: Context, tree: Tree, entry: Entry) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Office-only managed fields: (manifest-name -> desired value for display, api-name -> value to send)."""
+    shown: dict[str, Any] = {}
+    api: dict[str, Any] = {}
+    if tree.type != "office":
+        return shown, api
+    data = entry.data
+    if "location" in data:
+        shown["location"] = data["location"]
+        api["location"] = data["location"]
+    if "primary_contact" in data:
+        email = data["primary_contact"]
+        shown["primary_contact"] = email
+        api["primary_in_house_contact_user_id"] = None if email is None else _user_id(ctx, email, entry)
+    return shown, api
+
+
+def _user_id(ctx: Context, email: str, entry: Entry) -> int | None:
+    wanted = email.lower()
+    found = [
+        uid
+        for uid, u in ctx.live_rows("users").items()
+        if str(u.get("primary_email") or "").lower() == wanted
+        or wanted in {str(e).lower() for e in u.get("emails") or []}
+    ]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        ctx.problem(
+            entry.at("primary_contact"),
+            f'unknown user "{email}" (the primary contact must be an existing Greenhouse user)',
+        )
+    else:
+        ctx.problem(entry.at("primary_contact"), f'ambiguous user "{email}": ids {sorted(found)}')
+    return None
+
+
+def _create(ctx: Context, tree: Tree, entry: Entry, parent: Handle | None) -> Change:
+    data = entry.data
+    key = create_key(tree, data)
+    body: dict[str, Any] = {"name": data["name"]}
+    fields: dict[str, FieldChange] = {"name": FieldChange(None, data["name"])}
+    if data.get("external_id") is not None:
+        body["external_id"] = data["external_id"]
+        fields["external_id"] = FieldChange(None, data["external_id"])
+    if parent is not None:
+        body["parent_id"] = ref(parent)
+        fields["parent"] = FieldChange(None, ctx.indices[tree.type].display(parent))
+    shown, api = _extra_fields(ctx, tree, entry)
+    for k, v in shown.items():
+        if v is not None:
+            fields[k] = FieldChange(None, v)
+    body.update({k: v for k, v in api.items() if v is not None})
+    match = {"name": data["name"]}
+    write = Write("POST", tree.path, body, Settle(tree.path, {}, match))
+    return Change("create", tree.type, str(data["name"]), key, writes=(write,), fields=fields)
+
+
+def _update(
+    ctx: Context, tree: Tree, entry: Entry, row: Any, parent_managed: bool, parent: Handle | None
+) -> Change | None:
+    data = entry.data
+    live_id = int(row["id"])
+    index = ctx.indices[tree.type]
+    fields: dict[str, FieldChange] = {}
+    body: dict[str, Any] = {}
+    reasons: list[str] = []
+    if row.get("name") != data["name"]:
+        fields["name"] = FieldChange(row.get("name"), data["name"])
+        body["name"] = data["name"]
+        reasons.append(f'renamed from "{row.get("name")}"')
+    if "external_id" in data and row.get("external_id") != data["external_id"]:
+        fields["external_id"] = FieldChange(row.get("external_id"), data["external_id"])
+        body["external_id"] = data["external_id"]
+    if parent_managed and row.get("parent_id") != parent:
+        fields["parent"] = FieldChange(index.display(row.get("parent_id")), index.display(parent))
+        body["parent_id"] = ref(parent)
+        reasons.append("moved to the top level" if parent is None else "moved")
+    shown, api = _extra_fields(ctx, tree, entry)
+    api_names = {"location": "location", "primary_contact": "primary_in_house_contact_user_id"}
+    for k, v in shown.items():
+        api_key = api_names[k]
+        if row.get(api_key) != api[api_key]:
+            before = row.get(api_key) if k == "location" else _email_of(ctx, row.get(api_key))
+            fields[k] = FieldChange(before, v)
+            body[api_key] = api[api_key]
+    if not body:
+        return None
+    path = f"{tree.path}/{live_id}"
+    settle = Settle(tree.path, {"ids": [live_id]}, {"id": live_id, **body})
+    write = Write("PATCH", path, body, settle, bulk=f"PATCH {tree.path}/bulk", bulk_item={"id": live_id, **body})
+    return Change("update", tree.type, str(data["name"]), f"{tree.type}:{live_id}", live_id,
+                  fields=fields, reasons=tuple(reasons), writes=(write,))
+
+
+def _email_of(ctx: Context, user_id: Any) -> Any:
+    if user_id is None:
+        return None
+    row = ctx.live_rows("users").get(int(user_id))
+    return row.get("primary_email") if row else f"user {user_id}"
+
+
+def _parents_first(creates: list[tuple[Change, Handle | None]]) -> list[Change]:
+    """Order creates so that a create whose parent is another create comes after it."""
+    pending = {c.key: (c, parent) for c, parent in creates}
+    done: list[Change] = []
+    placed: set[str] = set()
+
+    def visit(key: str, trail: frozenset[str]) -> None:
+        if key in placed or key in trail:
+            return
+        change, parent = pending[key]
+        if isinstance(parent, str) and parent in pending:
+            visit(parent, trail | {key})
+        placed.add(key)
+        done.append(change)
+
+    for c, _ in creates:
+        visit(c.key, frozenset())
+    return done
+
+
+def _check_cycles(ctx: Context, tree: Tree, parents: dict[Handle, Handle | None], index: Index) -> None:
+    """After the plan, every parent chain must end at the top level."""
+    for start in sorted(parents, key=str):
+        seen: list[Handle] = []
+        node: Handle | None = start
+        while node is not None and node not in seen:
+            seen.append(node)
+            node = parents.get(node)
+        if node is not None and node == start:
+            names = " -> ".join(str(index.display(n)) for n in [*seen, start])
+            ctx.problem(tree.section, f"the planned {tree.noun} tree has a cycle: {names}")
+            return

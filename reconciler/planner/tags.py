@@ -1,0 +1,67 @@
+"""Candidate tags: the organisation's tag dictionary. Identity is the exact (case-sensitive) name.
+
+There is no rename endpoint: `previously:` on a tag plans a create of the new name and a delete of the
+old one, and deleting a tag strips it from every candidate, so that delete is destructive.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from reconciler.plan import Change, FieldChange, Settle, Write
+from reconciler.planner.context import Context
+
+PATH = "/v3/candidate_tags"
+
+
+def plan_candidate_tags(ctx: Context) -> None:
+    live = ctx.live_rows("candidate_tags")
+    by_name: dict[str, list[int]] = defaultdict(list)
+    for live_id, row in live.items():
+        by_name[str(row.get("name"))].append(live_id)
+    claimed: set[int] = set()
+    for entry in ctx.entries("candidate_tags"):
+        name = str(entry.data["name"])
+        ids = by_name.get(name, [])
+        if len(ids) > 1:
+            ctx.problem(entry.source, f'{len(ids)} live candidate tags are named "{name}" (ids {sorted(ids)})')
+            continue
+        if ids:
+            claimed.add(ids[0])
+            ctx.same("candidate_tag")
+        else:
+            write = Write("POST", PATH, {"name": name}, Settle(PATH, {}, {"name": name}))
+            olds = [o for o in entry.data.get("previously", []) if by_name.get(str(o))]
+            reasons = (f'renamed from "{olds[0]}": tags cannot be renamed, so this is a create and a delete',) if olds else ()
+            ctx.add("candidate_tag", Change("create", "candidate_tag", name, f"candidate_tag:{name}",
+                                             fields={"name": FieldChange(None, name)}, reasons=reasons, writes=(write,)))
+        for old in entry.data.get("previously", []):
+            for live_id in by_name.get(str(old), []):
+                if live_id in claimed:
+                    continue
+                claimed.add(live_id)
+                if ctx.protected("candidate_tags", str(old)):
+                    ctx.warn(f'candidate tag "{old}" is protected: it is kept although "{name}" replaces it')
+                    ctx.add_unmanaged("candidate_tag", str(old), live_id)
+                    continue
+                ctx.add("candidate_tag_delete", _delete(live_id, str(old), f'renamed to "{name}": the old tag is deleted and removed from every candidate'))
+
+    if "candidate_tags" not in ctx.manifest.present:
+        return
+    mode = ctx.prune_mode("candidate_tags")
+    if mode == "off":
+        return
+    for live_id, row in sorted(live.items()):
+        if live_id in claimed:
+            continue
+        name = str(row.get("name"))
+        if mode == "enforce" and not ctx.protected("candidate_tags", name):
+            ctx.add("candidate_tag_delete", _delete(live_id, name, "not in any manifest (prune: enforce); removed from every candidate"))
+        else:
+            ctx.add_unmanaged("candidate_tag", name, live_id)
+
+
+def _delete(live_id: int, name: str, reason: str) -> Change:
+    write = Write("DELETE", f"{PATH}/{live_id}", None, Settle(PATH, {}, {"id": live_id}, "absent"))
+    return Change("delete", "candidate_tag", name, f"candidate_tag:{live_id}", live_id, destructive=True,
+                  removal=True, fields={"name": FieldChange(name, None)}, reasons=(reason,), writes=(write,))

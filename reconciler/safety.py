@@ -1,0 +1,52 @@
+"""Apply-time safety rules, judged from the plan alone: destructive changes and policy limits.
+
+* Destructive changes (lost data that no later apply restores) need --allow-destructive.
+* `max_deletes`: deletes, archives, deactivations and revokes, all types together; over it needs --force.
+* `max_change_percent`: per type with at least 10 live objects, the changes to existing objects
+  (update, delete, replace) as a percentage of that type's live objects; over it needs --force.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from reconciler.errors import SafetyError
+from reconciler.plan import TYPES, Plan
+
+MIN_OBJECTS_FOR_PERCENT = 10
+
+
+def limit_violations(plan: Plan) -> list[str]:
+    """Human-readable lines, one per exceeded limit, with the numbers; empty when within limits."""
+    out: list[str] = []
+    removals = Counter(c.type for c in plan.removals())
+    total = sum(removals.values())
+    if total > plan.max_deletes:
+        per_type = ", ".join(f"{t}: {removals[t]}" for t in TYPES if removals[t])
+        out.append(f"{total} deletes/archives/deactivations/revokes exceed max_deletes {plan.max_deletes} ({per_type})")
+    touched = Counter(c.type for c in plan.changes if c.action in ("update", "delete", "replace"))
+    for type_ in TYPES:
+        live = plan.live_counts.get(type_, 0)
+        if live < MIN_OBJECTS_FOR_PERCENT or not touched[type_]:
+            continue
+        percent = 100.0 * touched[type_] / live
+        if percent > plan.max_change_percent:
+            out.append(f"{type_}: {touched[type_]} of {live} live objects change ({percent:.1f}%), "
+                       f"over max_change_percent {plan.max_change_percent:g}")
+    return out
+
+
+def check(plan: Plan, *, allow_destructive: bool, force: bool) -> None:
+    """Raise SafetyError naming the numbers and the flag, unless the plan may be applied."""
+    problems: list[str] = []
+    destructive = plan.destructive()
+    if destructive and not allow_destructive:
+        shown = "\n".join(f"  {c.action} {c.type} {c.name}: {'; '.join(c.reasons)}" for c in destructive)
+        problems.append(f"the plan has {len(destructive)} destructive change(s); re-run with --allow-destructive "
+                        f"to apply them:\n{shown}")
+    limits = limit_violations(plan)
+    if limits and not force:
+        shown = "\n".join(f"  {line}" for line in limits)
+        problems.append(f"the plan exceeds policy.limits; re-run with --force to apply it anyway:\n{shown}")
+    if problems:
+        raise SafetyError("apply refused, nothing was written: " + "\n".join(problems))
