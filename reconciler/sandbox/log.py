@@ -1,0 +1,34 @@
+"""The request log: one entry per request the sandbox answered (or dropped), in order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """One request as the sandbox saw it.
+
+    `path` has no query string; `query` maps each parameter to its value (repeated parameters are
+    joined with commas); `status` is the answer's status, 0 when a fault dropped the connection;
+    `body` is the parsed JSON body, the form fields of `/token` (secrets removed), or None;
+    `fault` names the injected fault that hit the request, if any.
+    """
+
+    method: str
+    path: str
+    query: dict[str, str]
+    status: int
+    body: Any
+    fault: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "path": self.path,
+            "query": dict(self.query),
+            "status": self.status,
+            "body": self.body,
+            "fault": self.fault,
+        }
