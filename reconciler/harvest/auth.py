@@ -27,7 +27,7 @@ import httpx
 from reconciler.errors import AuthError
 
 from .responses import Redactor, decode_body, error_detail
-from .settings import Settings
+from .settings import USER_AGENT, Settings
 from .transport import same_origin
 
 RENEW_MARGIN = 60.0
@@ -118,6 +118,7 @@ class ClientCredentialsAuth(httpx.Auth):
             headers={
                 "Authorization": "Basic " + base64.b64encode(pair).decode("ascii"),
                 "Accept": "application/json",
+                "User-Agent": USER_AGENT,
             },
             data={"grant_type": "client_credentials", "sub": self._settings.user_id},
         )

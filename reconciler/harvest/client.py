@@ -24,7 +24,6 @@ from typing import Any, ClassVar
 
 import httpx
 
-from reconciler import __version__
 from reconciler.errors import (
     ApiError,
     AuthError,
@@ -46,12 +45,11 @@ from .policy import (
     retry_after,
 )
 from .responses import Redactor, decode_body, error_detail, next_link
-from .settings import Settings, is_loopback_host
+from .settings import USER_AGENT, Settings, is_loopback_host
 from .transport import MeteredTransport, RequestHook
 
 log = logging.getLogger("reconciler.harvest")
 
-USER_AGENT = f"greenhouse-reconciler/{__version__}"
 MAX_PER_PAGE = 500
 """Harvest's per_page maximum (default there is 100) [2nd]."""
 
@@ -97,11 +95,12 @@ class HarvestReader:
         self._redact = Redactor([settings.client_secret])
         self._api = httpx.URL(settings.api_url)
         self._auth = ClientCredentialsAuth(settings, clock=clock, redact=self._redact)
+        self._gate = RateLimitGate(clock)
         self._transport = MeteredTransport(
             transport if transport is not None else httpx.HTTPTransport(),
             api_url=self._api,
             token_url=httpx.URL(settings.token_url),
-            gate=RateLimitGate(clock),
+            gate=self._gate,
             sleep=sleep,
             read_only=not self._writes_allowed,
             on_request=on_request,
@@ -225,11 +224,11 @@ class HarvestReader:
                 unsent = nothing_was_sent(exc) or self._from_token_request(exc)
                 cause = self._redact(describe(exc))
                 if write and not unsent:
-                    raise OutcomeUnknownError(method, path, cause) from exc
+                    raise OutcomeUnknownError(method, path, cause) from None
                 if attempt >= self._max_retries:
                     raise TransportError(
                         f"{method} {path} -> no answer after {attempt + 1} attempt(s) ({cause})"
-                    ) from exc
+                    ) from None
                 self._pause(self._backoff.delay(attempt), cause, method, path)
                 attempt += 1
                 continue
@@ -238,8 +237,8 @@ class HarvestReader:
             except httpx.HTTPError as exc:
                 cause = self._redact(describe(exc))
                 if write:
-                    raise OutcomeUnknownError(method, path, cause) from exc
-                raise TransportError(f"{method} {path} -> unusable answer ({cause})") from exc
+                    raise OutcomeUnknownError(method, path, cause) from None
+                raise TransportError(f"{method} {path} -> unusable answer ({cause})") from None
 
             status = response.status_code
             if 200 <= status < 300:
@@ -252,6 +251,7 @@ class HarvestReader:
                 if wait is None:
                     wait = self._backoff.delay(attempt)
                 self._pause(wait, "429 Too Many Requests", method, path)
+                self._gate.clear()
                 attempt += 1
                 continue
             if status >= 500 and write:

@@ -118,6 +118,11 @@ class RateLimitGate:
             wait = reset_wait(response, now)
             self._resume_at = now + wait if wait is not None else None
 
+    def clear(self) -> None:
+        """Forget the spent window (after a 429 was waited out: its Retry-After is the newer word)."""
+        with self._lock:
+            self._resume_at = None
+
     def wait_needed(self) -> float:
         """Seconds to sleep before the next request (0 when the window is not known to be spent)."""
         now = self._clock()

@@ -14,7 +14,11 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from reconciler import __version__
 from reconciler.errors import UsageError
+
+USER_AGENT = f"greenhouse-reconciler/{__version__}"
+"""Sent on every request, the token request included."""
 
 DEFAULT_API_URL = "https://harvest.greenhouse.io"
 DEFAULT_TOKEN_URL = "https://auth.greenhouse.io/token"

@@ -174,10 +174,10 @@ def test_a_revoked_token_is_replaced_once_for_all_threads() -> None:
     all_rejected = threading.Barrier(6, timeout=5)
 
     def handle(request: httpx.Request) -> httpx.Response:
-        if request.headers.get("Authorization") == "Bearer tok-1-secretish" and api.minted == ["tok-1-secretish"]:
-            if request.url.path == "/v3/offices":
-                all_rejected.wait()  # all six threads hold a 401 for the old token before any re-mints
-                return json_response(401, {"message": "access token was revoked"})
+        old = request.headers.get("Authorization") == "Bearer tok-1-secretish" and api.minted == ["tok-1-secretish"]
+        if old and request.url.path == "/v3/offices":
+            all_rejected.wait()  # all six threads hold a 401 for the old token before any re-mints
+            return json_response(401, {"message": "access token was revoked"})
         return api.handle(request)
 
     r = HarvestReader(settings(), transport=httpx.MockTransport(handle))

@@ -1,0 +1,169 @@
+"""Bulk endpoints: one write, then polling the bulk request; failures fetched from the results URL."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import httpx
+import pytest
+
+from reconciler.errors import ApiError, OutcomeUnknownError, UsageError
+from reconciler.harvest import BulkOutcome, HarvestClient
+from tests.harvest.fake_api import FakeApi, json_response, settings
+from tests.support import FakeClock
+
+UUID = "6f1c2b0e-0000-4000-8000-000000000001"
+STATUS_PATH = f"/v3/bulk_requests/{UUID}"
+
+
+def client(api: FakeApi, clock: FakeClock) -> HarvestClient:
+    return HarvestClient(settings(), transport=api.transport(), clock=clock.time, sleep=clock.sleep,
+                         rng=random.Random(3))
+
+
+def record(status: str, **fields: object) -> httpx.Response:
+    return json_response(200, {"id": 1, "bulk_action_uuid": UUID, "status": status, "record_count": 3,
+                               "success_count": 0, "failure_count": 0, "completed_at": None, **fields})
+
+
+def test_bulk_sends_data_then_polls_until_completed_with_growing_interval() -> None:
+    clock = FakeClock()
+    api = FakeApi()
+    api.script("PATCH", "/v3/custom_field_options/bulk", json_response(202, {"bulk_action_uuid": UUID}))
+    api.script("GET", STATUS_PATH, record("pending"), record("in_progress"), record("in_progress"),
+               record("completed", success_count=3, completed_at="2027-01-15T08:00:05.000Z"))
+    rows = [{"id": 1, "sort_order": 0}, {"id": 2, "sort_order": 1}, {"id": 3, "sort_order": 2}]
+    outcome = client(api, clock).bulk("PATCH", "/v3/custom_field_options/bulk", rows, poll_interval=2.0)
+    assert outcome == BulkOutcome(uuid=UUID, status="completed", record_count=3, success_count=3,
+                                  failure_count=0, failures=())
+    (sent,) = api.api_requests("PATCH")
+    assert json.loads(sent.content) == {"data": rows}
+    assert clock.sleeps == [2.0, 3.0, 4.5]
+    assert len(api.api_requests("GET", STATUS_PATH)) == 4
+
+
+def test_poll_interval_is_capped() -> None:
+    clock = FakeClock()
+    api = FakeApi()
+    api.script("POST", "/v3/users/deactivate/bulk", json_response(202, {"bulk_action_uuid": UUID}))
+    api.script("GET", STATUS_PATH, *[record("pending") for _ in range(8)], record("completed"))
+    client(api, clock).bulk("POST", "/v3/users/deactivate/bulk", [5, 6], poll_interval=1.0, max_poll_interval=4.0)
+    assert max(clock.sleeps) == 4.0 and len(clock.sleeps) == 8
+
+
+def test_completed_at_alone_marks_the_end() -> None:
+    clock = FakeClock()
+    api = FakeApi()
+    api.script("DELETE", "/v3/custom_field_options/bulk", json_response(202, {"bulk_action_uuid": UUID}))
+    api.script("GET", STATUS_PATH, record("done-ish", completed_at="2027-01-15T08:00:00Z", success_count=2))
+    outcome = client(api, clock).bulk("DELETE", "/v3/custom_field_options/bulk", [1, 2])
+    assert (outcome.status, outcome.success_count) == ("done-ish", 2)
+    assert clock.sleeps == []
+
+
+def test_failure_rows_are_fetched_without_authorization_from_another_host() -> None:
+    clock = FakeClock()
+    api = FakeApi()
+    results = "https://results.s3.example.test/bulk/failures.json?X-Amz-Signature=abc"
+    rows = [{"id": 2, "errors": [{"field": "name", "message": "has already been taken"}]}]
+    api.script("POST", "/v3/custom_field_options/bulk", json_response(202, {"bulk_action_uuid": UUID}))
+    api.script("GET", STATUS_PATH, record("failed", success_count=2, failure_count=1, failure_results_url=results))
+    api.script("GET", "/bulk/failures.json", json_response(200, rows))
+    outcome = client(api, clock).bulk("POST", "/v3/custom_field_options/bulk", [{}, {}, {}])
+    assert outcome.status == "failed" and outcome.failure_count == 1
+    assert outcome.failures == tuple(rows)
+    fetched = [r for r in api.requests if r.url.host == "results.s3.example.test"]
+    assert len(fetched) == 1 and "Authorization" not in fetched[0].headers
+    assert str(fetched[0].url) == results
+
+
+def test_failure_results_on_the_api_host_are_fetched_with_the_token() -> None:
+    clock = FakeClock()
+    api = FakeApi()
+    results = "http://127.0.0.1/v3/bulk_results/failures"
+    api.script("POST", "/v3/users/bulk", json_response(202, {"bulk_action_uuid": UUID}))
+    api.script("GET", STATUS_PATH, record("completed", failure_count=1, failure_results_url=results))
+    api.script("GET", "/v3/bulk_results/failures", httpx.Response(200, text='{"row": 1, "error": "bad"}\n'))
+    outcome = client(api, clock).bulk("POST", "/v3/users/bulk", [{}])
+    assert outcome.failures == ({"row": 1, "error": "bad"},)
+    assert api.api_requests("GET", "/v3/bulk_results/failures")[0].headers["Authorization"].startswith("Bearer ")
+
+
+@pytest.mark.parametrize(
+    ("text", "rows"),
+    [
+        ('[{"id": 1}, {"id": 2}]', ({"id": 1}, {"id": 2})),
+        ('{"id": 1, "error": "x"}\n\n{"id": 2, "error": "y"}\n', ({"id": 1, "error": "x"}, {"id": 2, "error": "y"})),
+        ('{"data": [{"id": 1}]}', ({"id": 1},)),
+        ("[3, 4]", ({"value": 3}, {"value": 4})),
+        ("id,error\n1,bad\n", ({"text": "id,error\n1,bad\n"},)),
+        ("", ()),
+    ],
+)
+def test_failure_files_are_parsed_as_json_array_json_lines_or_kept_as_text(
+        text: str, rows: tuple[dict[str, object], ...]) -> None:
+    clock = FakeClock()
+    api = FakeApi()
+    api.script("POST", "/v3/users/bulk", json_response(202, {"bulk_action_uuid": UUID}))
+    api.script("GET", STATUS_PATH, record("completed", failure_count=2,
+                                          failure_results_url="https://s3.example.test/f"))
+    api.script("GET", "/f", httpx.Response(200, text=text))
+    assert client(api, clock).bulk("POST", "/v3/users/bulk", [{}, {}]).failures == rows
+
+
+def test_an_unreadable_failure_file_keeps_the_outcome() -> None:
+    clock = FakeClock()
+    api = FakeApi()
+    api.script("POST", "/v3/users/bulk", json_response(202, {"bulk_action_uuid": UUID}))
+    api.script("GET", STATUS_PATH, record("completed", failure_count=1, success_count=1,
+                                          failure_results_url="https://s3.example.test/f?sig=s"))
+    api.script("GET", "/f", httpx.Response(403, text="AccessDenied: Request has expired"))
+    outcome = client(api, clock).bulk("POST", "/v3/users/bulk", [{}, {}])
+    assert outcome.success_count == 1
+    assert outcome.failures == ({"error": "could not read failure results: GET /f -> 403: AccessDenied: "
+                                          "Request has expired"},)
+
+
+def test_a_bulk_never_finishing_is_an_unknown_outcome_after_max_wait() -> None:
+    clock = FakeClock()
+    api = FakeApi()
+    api.script("PATCH", "/v3/departments/bulk", json_response(202, {"bulk_action_uuid": UUID}))
+    api.script("GET", STATUS_PATH, *[record("in_progress") for _ in range(100)])
+    with pytest.raises(OutcomeUnknownError, match=f"bulk request {UUID} not finished after 30 s"):
+        client(api, clock).bulk("PATCH", "/v3/departments/bulk", [{"id": 1}], poll_interval=5, max_wait=30)
+    assert sum(clock.sleeps) == 30.0
+
+
+@pytest.mark.parametrize("answer", [json_response(200, {"results": []}), json_response(202, {"status": "ok"}),
+                                    httpx.Response(204)])
+def test_an_answer_without_a_bulk_uuid_is_an_unknown_outcome(answer: httpx.Response) -> None:
+    clock = FakeClock()
+    api = FakeApi()
+    api.script("POST", "/v3/users/bulk", answer)
+    with pytest.raises(OutcomeUnknownError, match="POST /v3/users/bulk -> outcome unknown"):
+        client(api, clock).bulk("POST", "/v3/users/bulk", [{}])
+    assert api.api_requests("GET") == []
+
+
+def test_a_rejected_bulk_is_an_api_error() -> None:
+    clock = FakeClock()
+    api = FakeApi()
+    api.script("POST", "/v3/users/bulk", json_response(422, {"message": "too many rows"}))
+    with pytest.raises(ApiError, match="POST /v3/users/bulk -> 422: too many rows"):
+        client(api, clock).bulk("POST", "/v3/users/bulk", [{}] * 101)
+
+
+def test_a_bulk_write_whose_answer_is_lost_is_not_repeated() -> None:
+    clock = FakeClock()
+    api = FakeApi()
+    api.script("POST", "/v3/users/bulk", httpx.RemoteProtocolError("dropped"))
+    with pytest.raises(OutcomeUnknownError):
+        client(api, clock).bulk("POST", "/v3/users/bulk", [{}])
+    assert len(api.api_requests("POST")) == 1
+
+
+@pytest.mark.parametrize(("method", "data"), [("GET", [1]), ("PUT", [1]), ("POST", "abc"), ("POST", {"a": 1})])
+def test_bulk_arguments_are_checked(method: str, data: object) -> None:
+    with pytest.raises(UsageError):
+        client(FakeApi(), FakeClock()).bulk(method, "/v3/users/bulk", data)  # type: ignore[arg-type]
