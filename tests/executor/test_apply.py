@@ -1,0 +1,143 @@
+"""The executor against the in-process sandbox: exact writes, references, bulk, settling, stopping, journal."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pytest
+
+from reconciler.errors import ApplyError
+from reconciler.executor import Executor
+from reconciler.plan import Plan
+from reconciler.planner import build_plan
+from reconciler.reading import read_for_manifest
+from tests.builders import manifest
+from tests.harness import Rig
+
+
+def plan_for(rig: Rig, m: Any) -> Plan:
+    with rig.reader() as reader:
+        return build_plan(m, read_for_manifest(reader, m), api_url="http://127.0.0.1")
+
+
+def planned_writes(plan: Plan) -> list[tuple[str, str]]:
+    return [(w.method, w.path) for c in plan.changes for w in c.writes]
+
+
+def test_apply_sends_exactly_the_planned_writes_and_converges() -> None:
+    rig = Rig()
+    m = manifest(candidate_tags=["Referral", "2026-grad"],
+                 departments=[{"name": "Developer Experience", "external_id": "ENG-DX", "parent": "Platform"},
+                              {"name": "Sales North America", "previously": ["Sales NA"]}])
+    plan = plan_for(rig, m)
+    assert planned_writes(plan) == [("POST", "/v3/departments"), ("PATCH", "/v3/departments/22"),
+                                    ("POST", "/v3/candidate_tags")]
+    rig.sandbox.clear_log()
+    Executor(rig.client(), bulk_min=3).apply(plan)
+    assert [(m_, p) for m_, p, _ in rig.writes()] == planned_writes(plan)
+    assert plan_for(rig, m).changes == ()
+
+
+def test_a_child_created_under_a_new_parent_gets_the_parents_new_id() -> None:
+    rig = Rig()
+    m = manifest(departments=[{"name": "Tools", "parent": "Platform"}, {"name": "DX", "parent": "Tools"}])
+    Executor(rig.client()).apply(plan_for(rig, m))
+    rows = {d["name"]: d for d in rig.sandbox.rows("departments")}
+    assert rows["DX"]["parent_id"] == rows["Tools"]["id"]
+    assert rows["Tools"]["parent_id"] == 11
+
+
+def test_several_option_archives_become_one_bulk_request_and_are_polled() -> None:
+    rig = Rig()
+    m = manifest(custom_fields=[{"name": "Seniority", "key": "seniority", "field_type": "job",
+                                  "value_type": "single_select", "options": ["Junior"]}])
+    plan = plan_for(rig, m)
+    assert [c.action for c in plan.changes] == ["delete", "delete", "delete"]
+    rig.sandbox.clear_log()
+    Executor(rig.client(), bulk_min=3).apply(plan)
+    assert [(m_, p) for m_, p, _ in rig.writes()] == [("DELETE", "/v3/custom_field_options/bulk")]
+    assert rig.writes()[0][2] == {"data": [2012, 2013, 2014]}
+    assert any(r.path.startswith("/v3/bulk_requests/") for r in rig.sandbox.log)
+    assert plan_for(rig, m).changes == ()
+
+
+def test_two_bulkable_changes_are_sent_singly_because_bulk_would_cost_more() -> None:
+    rig = Rig()
+    m = manifest(custom_fields=[{"name": "Seniority", "key": "seniority", "field_type": "job",
+                                  "value_type": "single_select", "options": ["Junior", "Mid"]}])
+    plan = plan_for(rig, m)
+    rig.sandbox.clear_log()
+    Executor(rig.client(), bulk_min=3).apply(plan)
+    assert [(m_, p) for m_, p, _ in rig.writes()] == [("DELETE", "/v3/custom_field_options/2013"),
+                                                      ("DELETE", "/v3/custom_field_options/2014")]
+
+
+def test_a_write_whose_reply_was_lost_is_settled_by_rereading_not_repeated() -> None:
+    rig = Rig()
+    plan = plan_for(rig, manifest(candidate_tags=["Referral", "Fresh"]))
+    rig.sandbox.add_fault("drop_after", method="POST", path="/v3/candidate_tags")
+    journal = io.StringIO()
+    Executor(rig.client(), journal=journal).apply(plan)
+    assert [t["name"] for t in rig.sandbox.rows("candidate_tags")].count("Fresh") == 1
+    assert [m for m, _, _ in rig.writes()] == ["POST"]
+    assert json.loads(journal.getvalue().splitlines()[0])["status"] == "settled"
+
+
+def test_a_write_dropped_before_processing_is_found_missing_and_sent_again_once() -> None:
+    rig = Rig()
+    plan = plan_for(rig, manifest(candidate_tags=["Referral", "Fresh"]))
+    rig.sandbox.add_fault("drop_before", method="POST", path="/v3/candidate_tags")
+    Executor(rig.client()).apply(plan)
+    assert [t["name"] for t in rig.sandbox.rows("candidate_tags")].count("Fresh") == 1
+    assert [m for m, _, _ in rig.writes()] == ["POST", "POST"]
+
+
+def test_the_first_failure_stops_the_apply_and_says_what_was_and_was_not_done() -> None:
+    rig = Rig()
+    plan = plan_for(rig, manifest(candidate_tags=["A-new", "B-new", "C-new"]))
+    with rig.client() as other:  # someone adds B-new in the UI after the plan was made
+        other.post("/v3/candidate_tags", {"name": "B-new"})
+    rig.sandbox.clear_log()
+    with pytest.raises(ApplyError) as e:
+        Executor(rig.client()).apply(plan)
+    text = str(e.value)
+    assert "applied 1 of 3 changes" in text
+    assert "failed: create candidate_tag B-new: POST /v3/candidate_tags -> 422" in text
+    assert "1 not attempted" in text
+    assert len(rig.writes()) == 2
+
+
+def test_the_journal_has_one_json_line_per_write_without_secrets() -> None:
+    rig = Rig()
+    plan = plan_for(rig, manifest(candidate_tags=["X1", "X2"]))
+    journal = io.StringIO()
+    Executor(rig.client(), journal=journal).apply(plan)
+    lines = [json.loads(line) for line in journal.getvalue().splitlines()]
+    assert [(x["type"], x["name"], x["method"], x["path"], x["status"]) for x in lines] == [
+        ("candidate_tag", "X1", "POST", "/v3/candidate_tags", 201),
+        ("candidate_tag", "X2", "POST", "/v3/candidate_tags", 201)]
+    assert all(isinstance(x["id"], int) and x["time"] for x in lines)
+    assert "demo-secret" not in journal.getvalue()
+
+
+def test_planning_reads_each_collection_with_one_list_and_never_writes() -> None:
+    rig = Rig()
+    m = manifest(departments=[{"name": "Engineering"}], candidate_tags=["Referral"],
+                 users=[{"email": "jane@acme.example", "job_permissions": [{"job": "REQ-1001", "role": "Standard"}]}])
+    plan_for(rig, m)
+    gets = [(r.path, tuple(sorted(r.query))) for r in rig.sandbox.log if r.path != "/token"]
+    assert all(r.method == "GET" for r in rig.sandbox.log if r.path != "/token")
+    paths = [p for p, _ in gets]
+    # users: default + deactivated=true; permissions filtered to the one managed user
+    assert sorted(paths) == sorted(["/v3/departments", "/v3/offices", "/v3/candidate_tags", "/v3/users", "/v3/users",
+                                    "/v3/user_roles", "/v3/jobs", "/v3/user_job_permissions"])
+    ujp = next(r for r in rig.sandbox.log if r.path == "/v3/user_job_permissions")
+    assert ujp.query["user_ids"] == "1002"
+
+
+def test_the_plan_path_has_no_way_to_write() -> None:
+    rig = Rig()
+    reader = rig.reader()
+    assert not any(hasattr(reader, verb) for verb in ("post", "patch", "delete", "bulk"))

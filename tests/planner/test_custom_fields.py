@@ -1,0 +1,153 @@
+"""Planner rules for custom fields, options (archive, reactivate, order) and visibility scoping."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciler.errors import PlanError
+from reconciler.planner import build_plan
+from reconciler.planner.fields import sort_orders
+from tests.builders import dept, field, live, manifest, office, option
+from tests.planner.test_org_and_tags import actions, writes
+
+COST = field(200, "Cost Center", "cost_center", require_approval=True)
+OPTS = [option(2001, 200, "100 - Platform", 1), option(2002, 200, "200 Sales", 2),
+        option(2004, 200, "900 - Legacy", 4, active=False)]
+DEPTS = [dept(10, "Engineering"), dept(20, "Sales"), dept(40, "Finance")]
+
+
+def cost(**extra: object) -> dict[str, object]:
+    return {"name": "Cost Center", "key": "cost_center", "field_type": "job", "value_type": "single_select", **extra}
+
+
+def test_an_unchanged_field_with_its_options_costs_nothing() -> None:
+    plan = build_plan(manifest(custom_fields=[cost(options=[{"name": "100 - Platform"}, {"name": "200 Sales"}])]),
+                      live(custom_fields=[COST], custom_field_options=OPTS))
+    assert plan.changes == ()
+
+
+def test_only_written_properties_are_compared() -> None:
+    plan = build_plan(manifest(custom_fields=[cost(description="Finance")]), live(custom_fields=[COST]))
+    assert writes(plan) == [("PATCH", "/v3/custom_fields/200", {"description": "Finance"})]
+
+
+def test_the_key_is_identity_so_a_new_name_is_a_rename() -> None:
+    plan = build_plan(manifest(custom_fields=[{**cost(), "name": "Cost Centre"}]), live(custom_fields=[COST]))
+    assert writes(plan) == [("PATCH", "/v3/custom_fields/200", {"name": "Cost Centre"})]
+
+
+def test_a_changed_value_type_is_a_destructive_replace() -> None:
+    plan = build_plan(manifest(custom_fields=[cost(value_type="short_text")]), live(custom_fields=[COST]))
+    (change,) = plan.changes
+    assert (change.action, change.destructive, change.removal) == ("replace", True, True)
+    assert [(w.method, w.path) for w in change.writes] == [("DELETE", "/v3/custom_fields/200"), ("POST", "/v3/custom_fields")]
+    assert "immutable value_type changed: single_select -> short_text" in change.reasons
+
+
+def test_without_a_key_a_field_is_matched_by_name_within_its_field_type() -> None:
+    plan = build_plan(manifest(custom_fields=[{"name": "Cost Center", "field_type": "offer", "value_type": "short_text"}]),
+                      live(custom_fields=[COST]))
+    assert actions(plan) == [("create", "custom_field", "Cost Center")]
+
+
+def test_a_new_select_field_is_created_with_its_options_inline() -> None:
+    m = manifest(custom_fields=[{"name": "Tier", "field_type": "job", "value_type": "single_select",
+                                  "options": [{"name": "A"}, {"name": "B", "external_id": "b"}]}])
+    plan = build_plan(m, live())
+    assert writes(plan) == [("POST", "/v3/custom_fields", {
+        "name": "Tier", "field_type": "job", "value_type": "single_select",
+        "custom_field_options": [{"name": "A", "sort_order": 1}, {"name": "B", "sort_order": 2, "external_id": "b"}]})]
+
+
+def test_an_inactive_field_that_is_listed_is_reactivated() -> None:
+    plan = build_plan(manifest(custom_fields=[cost()]), live(custom_fields=[{**COST, "active": False}]))
+    assert writes(plan) == [("PATCH", "/v3/custom_fields/200", {"active": True})]
+
+
+def test_a_new_option_is_appended_after_the_last_sort_order() -> None:
+    m = manifest(custom_fields=[cost(options=["100 - Platform", "200 Sales", {"name": "400 - Finance", "external_id": "400"}])])
+    plan = build_plan(m, live(custom_fields=[COST], custom_field_options=OPTS))
+    assert writes(plan) == [("POST", "/v3/custom_field_options",
+                             {"custom_field_id": 200, "name": "400 - Finance", "sort_order": 3, "external_id": "400"})]
+
+
+def test_an_unlisted_option_is_archived_not_destroyed() -> None:
+    plan = build_plan(manifest(custom_fields=[cost(options=["100 - Platform"])]),
+                      live(custom_fields=[COST], custom_field_options=OPTS))
+    (change,) = plan.changes
+    assert (change.action, change.type, change.destructive, change.removal) == ("delete", "custom_field_option", False, True)
+    assert writes(plan) == [("DELETE", "/v3/custom_field_options/2002", None)]
+
+
+def test_a_listed_archived_option_is_reactivated_by_patch_never_recreated() -> None:
+    plan = build_plan(manifest(custom_fields=[cost(options=["100 - Platform", "200 Sales", "900 - Legacy"])]),
+                      live(custom_fields=[COST], custom_field_options=OPTS))
+    assert writes(plan) == [("PATCH", "/v3/custom_field_options/2004", {"active": True, "name": "900 - Legacy"})]
+    assert plan.changes[0].reasons == ("archived option reactivated",)
+
+
+def test_reordering_options_renumbers_them() -> None:
+    plan = build_plan(manifest(custom_fields=[cost(options=["200 Sales", "100 - Platform"])]),
+                      live(custom_fields=[COST], custom_field_options=OPTS))
+    assert writes(plan) == [("PATCH", "/v3/custom_field_options/2002", {"sort_order": 1}),
+                            ("PATCH", "/v3/custom_field_options/2001", {"sort_order": 2})]
+
+
+def test_an_option_renamed_through_previously_is_patched() -> None:
+    plan = build_plan(manifest(custom_fields=[cost(options=["100 - Platform", {"name": "200 - Sales", "previously": ["200 Sales"]}])]),
+                      live(custom_fields=[COST], custom_field_options=OPTS))
+    assert writes(plan) == [("PATCH", "/v3/custom_field_options/2002", {"name": "200 - Sales"})]
+
+
+@pytest.mark.parametrize(
+    ("live_orders", "desired"),
+    [
+        ([1, 2, 3], [1, 2, 3]),
+        ([10, 20, None], [10, 20, 21]),
+        ([None, 5], [1, 5]),
+        ([2, 1], [1, 2]),
+        ([1, None, 2], [1, 2, 3]),
+        ([None, None], [1, 2]),
+    ],
+)
+def test_sort_orders_keep_ascending_live_values_and_fill_gaps(live_orders: list[int | None], desired: list[int]) -> None:
+    assert sort_orders(list(live_orders)) == desired
+    assert sort_orders(list(desired)) == desired  # a fixed point: planning again changes nothing
+
+
+def test_scoping_rows_are_created_before_extra_ones_are_deleted() -> None:
+    m = manifest(custom_fields=[cost(departments=["Finance"])])
+    rows = [{"id": 700, "custom_field_id": 200, "department_id": 10}]
+    plan = build_plan(m, live(custom_fields=[COST], departments=DEPTS, custom_field_departments=rows))
+    assert writes(plan) == [("POST", "/v3/custom_field_departments", {"custom_field_id": 200, "department_id": 40}),
+                            ("DELETE", "/v3/custom_field_departments/700", None)]
+
+
+def test_removing_the_last_scoping_row_warns_that_the_field_becomes_visible_everywhere() -> None:
+    m = manifest(custom_fields=[cost(offices=[])])
+    rows = [{"id": 710, "custom_field_id": 200, "office_id": 101}]
+    plan = build_plan(m, live(custom_fields=[COST], offices=[office(101, "San Francisco")], custom_field_offices=rows))
+    assert writes(plan) == [("DELETE", "/v3/custom_field_offices/710", None)]
+    assert any("visible in every office" in w for w in plan.warnings)
+
+
+def test_a_new_field_is_scoped_through_a_reference_to_its_create() -> None:
+    m = manifest(custom_fields=[{"name": "Remote", "key": "remote", "field_type": "job", "value_type": "yes_no",
+                                  "departments": ["Sales"]}])
+    plan = build_plan(m, live(departments=DEPTS))
+    assert writes(plan)[1] == ("POST", "/v3/custom_field_departments",
+                               {"custom_field_id": {"$ref": "custom_field:remote"}, "department_id": 20})
+
+
+def test_an_unknown_scoping_department_is_an_error() -> None:
+    with pytest.raises(PlanError, match=r'\$.custom_fields\[0\]: unknown department "Finanse"'):
+        build_plan(manifest(custom_fields=[cost(departments=["Finanse"])]), live(custom_fields=[COST], departments=DEPTS))
+
+
+def test_prune_enforce_deletes_unlisted_fields_destructively_except_protected() -> None:
+    other = field(201, "Seniority", "seniority")
+    kept = field(202, "Level", "level")
+    m = manifest(prune={"custom_fields": "enforce"}, protect={"custom_fields": ["level"]}, custom_fields=[cost()])
+    plan = build_plan(m, live(custom_fields=[COST, other, kept]))
+    assert [(c.action, c.name, c.destructive) for c in plan.changes] == [("delete", "Seniority", True)]
+    assert [u.name for u in plan.unmanaged] == ["Level"]

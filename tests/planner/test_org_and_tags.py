@@ -1,0 +1,151 @@
+"""Planner rules for departments, offices and candidate tags: identity, renames, parents, prune, protect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from reconciler.errors import PlanError
+from reconciler.plan import Plan
+from reconciler.planner import build_plan
+from tests.builders import dept, live, manifest, office, user
+
+
+def actions(plan: Plan) -> list[tuple[str, str, str]]:
+    return [(c.action, c.type, c.name) for c in plan.changes]
+
+
+def writes(plan: Plan) -> list[tuple[str, str, Any]]:
+    return [(w.method, w.path, w.body) for c in plan.changes for w in c.writes]
+
+
+ENG = dept(10, "Engineering", external_id="ENG")
+PLAT = dept(11, "Platform", parent_id=10, external_id="ENG-PLAT")
+
+
+def test_an_unchanged_department_costs_nothing() -> None:
+    plan = build_plan(manifest(departments=[{"name": "Engineering", "external_id": "ENG"}]), live(departments=[ENG]))
+    assert plan.changes == ()
+    assert plan.unchanged == {"department": 1}
+
+
+def test_external_id_is_identity_so_a_new_name_is_a_rename() -> None:
+    plan = build_plan(manifest(departments=[{"name": "R&D", "external_id": "ENG"}]), live(departments=[ENG]))
+    assert writes(plan) == [("PATCH", "/v3/departments/10", {"name": "R&D"})]
+    assert plan.changes[0].reasons == ('renamed from "Engineering"',)
+
+
+def test_previously_renames_instead_of_recreating() -> None:
+    plan = build_plan(manifest(departments=[{"name": "Infra", "previously": ["Infrastructure"]}]),
+                      live(departments=[dept(12, "Infrastructure")]))
+    assert writes(plan) == [("PATCH", "/v3/departments/12", {"name": "Infra"})]
+
+
+def test_two_live_departments_with_the_name_are_an_error_not_a_guess() -> None:
+    with pytest.raises(PlanError, match=r'test.yaml:1:1: \$.departments\[0\]: name "Platform" matches 2 live departments'):
+        build_plan(manifest(departments=[{"name": "Platform"}]),
+                   live(departments=[dept(11, "Platform", 10), dept(21, "Platform", 20)]))
+
+
+def test_two_entries_matching_one_live_department_are_an_error() -> None:
+    with pytest.raises(PlanError, match="matches the same live department"):
+        build_plan(manifest(departments=[{"name": "Engineering"}, {"name": "Eng", "external_id": "ENG"}]),
+                   live(departments=[ENG]))
+
+
+def test_a_new_child_of_a_new_parent_is_created_after_it_with_a_reference() -> None:
+    m = manifest(departments=[{"name": "DX", "parent": "Tools"}, {"name": "Tools", "parent": "Engineering"}])
+    plan = build_plan(m, live(departments=[ENG]))
+    assert writes(plan) == [
+        ("POST", "/v3/departments", {"name": "Tools", "parent_id": 10}),
+        ("POST", "/v3/departments", {"name": "DX", "parent_id": {"$ref": "department:Tools"}}),
+    ]
+
+
+def test_an_omitted_parent_is_unmanaged() -> None:
+    plan = build_plan(manifest(departments=[{"name": "Platform"}]), live(departments=[ENG, PLAT]))
+    assert plan.changes == ()
+
+
+def test_parent_null_moves_to_the_top_level() -> None:
+    plan = build_plan(manifest(departments=[{"name": "Platform", "parent": None}]), live(departments=[ENG, PLAT]))
+    assert writes(plan) == [("PATCH", "/v3/departments/11", {"parent_id": None})]
+    assert plan.changes[0].fields["parent"].before == "Engineering"
+
+
+def test_an_unknown_parent_is_an_error_with_a_suggestion() -> None:
+    with pytest.raises(PlanError, match=r'unknown department "Enginering" \(did you mean "Engineering"\?\)'):
+        build_plan(manifest(departments=[{"name": "Platform", "parent": "Enginering"}]), live(departments=[ENG, PLAT]))
+
+
+def test_a_parent_may_be_named_by_external_id() -> None:
+    plan = build_plan(manifest(departments=[{"name": "DX", "parent": "ENG-PLAT"}]), live(departments=[ENG, PLAT]))
+    assert writes(plan) == [("POST", "/v3/departments", {"name": "DX", "parent_id": 11})]
+
+
+def test_a_reparent_that_closes_a_cycle_with_live_data_is_an_error() -> None:
+    with pytest.raises(PlanError, match="cycle"):
+        build_plan(manifest(departments=[{"name": "Engineering", "parent": "Platform"}]), live(departments=[ENG, PLAT]))
+
+
+def test_unmatched_live_departments_are_listed_as_unmanaged_never_deleted() -> None:
+    plan = build_plan(manifest(departments=[{"name": "Engineering"}]), live(departments=[ENG, PLAT]))
+    assert [(u.type, u.name, u.id) for u in plan.unmanaged] == [("department", "Platform", 11)]
+    assert plan.changes == ()
+
+
+def test_prune_off_does_not_list_unmanaged() -> None:
+    plan = build_plan(manifest(prune={"departments": "off"}, departments=[{"name": "Engineering"}]),
+                      live(departments=[ENG, PLAT]))
+    assert plan.unmanaged == ()
+
+
+def test_office_location_and_primary_contact_are_compared_and_patched() -> None:
+    m = manifest(offices=[{"name": "Berlin", "location": "Berlin, Germany", "primary_contact": "Jane@acme.example"}])
+    plan = build_plan(m, live(offices=[office(112, "Berlin", location="Berlin")], users=[user(1002, "jane@acme.example")]))
+    assert writes(plan) == [("PATCH", "/v3/offices/112",
+                             {"location": "Berlin, Germany", "primary_in_house_contact_user_id": 1002})]
+    assert plan.changes[0].fields["primary_contact"].after == "Jane@acme.example"
+
+
+def test_an_unknown_primary_contact_is_an_error() -> None:
+    with pytest.raises(PlanError, match='unknown user "nobody@acme.example"'):
+        build_plan(manifest(offices=[{"name": "Berlin", "primary_contact": "nobody@acme.example"}]),
+                   live(offices=[office(112, "Berlin")]))
+
+
+# -- candidate tags -------------------------------------------------------------------------------
+
+TAGS = [{"id": 300, "name": "Referral"}, {"id": 304, "name": "old-tag"}, {"id": 302, "name": "Do Not Contact"}]
+
+
+def test_a_new_tag_is_created_and_unlisted_tags_are_reported() -> None:
+    plan = build_plan(manifest(candidate_tags=["Referral", "2026-grad"]), live(candidate_tags=TAGS))
+    assert writes(plan) == [("POST", "/v3/candidate_tags", {"name": "2026-grad"})]
+    assert sorted(u.name for u in plan.unmanaged) == ["Do Not Contact", "old-tag"]
+
+
+def test_tag_names_are_case_sensitive() -> None:
+    plan = build_plan(manifest(candidate_tags=["referral"]), live(candidate_tags=TAGS[:1]))
+    assert writes(plan) == [("POST", "/v3/candidate_tags", {"name": "referral"})]
+
+
+def test_renaming_a_tag_is_a_create_and_a_destructive_delete() -> None:
+    plan = build_plan(manifest(candidate_tags=[{"name": "legacy", "previously": ["old-tag"]}]), live(candidate_tags=TAGS))
+    assert actions(plan) == [("create", "candidate_tag", "legacy"), ("delete", "candidate_tag", "old-tag")]
+    assert [c.destructive for c in plan.changes] == [False, True]
+
+
+def test_prune_enforce_deletes_unlisted_tags_except_protected_ones() -> None:
+    m = manifest(prune={"candidate_tags": "enforce"}, protect={"candidate_tags": ["Do Not Contact"]},
+                 candidate_tags=["Referral"])
+    plan = build_plan(m, live(candidate_tags=TAGS))
+    assert writes(plan) == [("DELETE", "/v3/candidate_tags/304", None)]
+    assert plan.changes[0].destructive and plan.changes[0].removal
+    assert [u.name for u in plan.unmanaged] == ["Do Not Contact"]
+
+
+def test_a_section_no_manifest_mentions_is_not_managed() -> None:
+    plan = build_plan(manifest(departments=[{"name": "Engineering"}]), live(departments=[ENG], candidate_tags=TAGS))
+    assert plan.unmanaged == ()

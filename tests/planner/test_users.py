@@ -1,0 +1,163 @@
+"""Planner rules for users, job permissions and future job permissions; plan-wide rules (--only, determinism)."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciler.errors import PlanError, UsageError
+from reconciler.planner import build_plan
+from tests.builders import dept, job, live, manifest, office, user
+from tests.planner.test_org_and_tags import actions, writes
+
+JANE = user(1002, "jane@acme.example", office_ids=[101], department_ids=[10], emails=["jane@acme.example", "jd@acme.example"])
+ADMIN = user(1001, "admin@acme.example", site_admin=True)
+JOBS = [job(400, "Senior Platform Engineer", "REQ-1001"), job(403, "Staff SRE", "REQ-1004"),
+        job(404, "Solutions Engineer", "REQ-2000"), job(405, "Solutions Engineer (Berlin)", "REQ-2000")]
+ORG = {"departments": [dept(10, "Engineering"), dept(20, "Sales")],
+       "offices": [office(101, "San Francisco"), office(111, "London")]}
+
+
+def test_a_matching_user_costs_nothing_and_email_case_does_not_matter() -> None:
+    plan = build_plan(manifest(users=[{"email": "Jane@Acme.example", "offices": ["San Francisco"]}]), live(users=[JANE], **ORG))
+    assert plan.changes == ()
+
+
+def test_offices_are_sent_as_the_whole_set_because_patch_replaces_it() -> None:
+    plan = build_plan(manifest(users=[{"email": "jane@acme.example", "offices": ["San Francisco", "London"]}]),
+                      live(users=[JANE], **ORG))
+    assert writes(plan) == [("PATCH", "/v3/users/1002", {"office_ids": [101, 111]})]
+
+
+def test_a_new_user_is_posted_with_documented_fields_then_patched() -> None:
+    m = manifest(users=[{"email": "nia@acme.example", "first_name": "Nia", "last_name": "Hire", "offices": ["London"]}])
+    plan = build_plan(m, live(**ORG))
+    assert writes(plan) == [
+        ("POST", "/v3/users", {"first_name": "Nia", "last_name": "Hire", "primary_email": "nia@acme.example"}),
+        ("PATCH", "/v3/users/{$ref:user:nia@acme.example}", {"office_ids": [111]}),
+    ]
+
+
+def test_a_new_user_without_names_is_an_error() -> None:
+    with pytest.raises(PlanError, match="creating it needs first_name and last_name"):
+        build_plan(manifest(users=[{"email": "nia@acme.example"}]), live())
+
+
+def test_active_false_deactivates_and_counts_as_a_removal() -> None:
+    plan = build_plan(manifest(users=[{"email": "jane@acme.example", "active": False}]), live(users=[JANE]))
+    assert writes(plan) == [("POST", "/v3/users/1002/deactivate", None)]
+    assert plan.changes[0].removal and not plan.changes[0].destructive
+
+
+def test_a_protected_user_is_never_deactivated() -> None:
+    m = manifest(protect={"users": ["JANE@acme.example"]}, users=[{"email": "jane@acme.example", "active": False}])
+    plan = build_plan(m, live(users=[JANE]))
+    assert plan.changes == ()
+    assert any("protected" in w for w in plan.warnings)
+
+
+def test_site_admin_true_cannot_be_granted() -> None:
+    with pytest.raises(PlanError, match=r"\$.users\[0\]: jane@acme.example is not a site admin"):
+        build_plan(manifest(users=[{"email": "jane@acme.example", "site_admin": True}]), live(users=[JANE]))
+
+
+def test_revoking_a_site_admin_is_destructive_and_says_permissions_go_too() -> None:
+    plan = build_plan(manifest(users=[{"email": "admin@acme.example", "site_admin": False}]), live(users=[ADMIN]))
+    (change,) = plan.changes
+    assert (change.destructive, change.removal) == (True, True)
+    assert writes(plan) == [("POST", "/v3/users/1001/revoke_permissions", None)]
+    assert any("job permissions" in r for r in change.reasons)
+
+
+def test_a_site_admins_job_permissions_are_not_planned() -> None:
+    m = manifest(users=[{"email": "admin@acme.example", "job_permissions": [{"job": "REQ-1001", "role": "Standard"}]}])
+    plan = build_plan(m, live(users=[ADMIN], jobs=JOBS))
+    assert plan.changes == ()
+    assert any("site admin" in w for w in plan.warnings)
+
+
+def test_the_primary_email_moves_to_a_verified_secondary_address() -> None:
+    plan = build_plan(manifest(users=[{"email": "jd@acme.example"}]), live(users=[JANE]))
+    assert writes(plan) == [("PATCH", "/v3/users/1002", {"primary_email": "jd@acme.example"})]
+
+
+def grants(*rows: tuple[int, int, int, int]) -> list[dict[str, int]]:
+    return [{"id": i, "user_id": u, "job_id": j, "role_id": r} for i, u, j, r in rows]
+
+
+def test_job_permissions_are_the_exact_set_new_grants_before_removals() -> None:
+    m = manifest(users=[{"email": "jane@acme.example", "job_permissions": [{"job": "REQ-1004", "role": "Standard"}]}])
+    plan = build_plan(m, live(users=[JANE], jobs=JOBS, user_job_permissions=grants((500, 1002, 400, 2))))
+    assert writes(plan) == [("POST", "/v3/user_job_permissions", {"user_id": 1002, "job_id": 403, "role_id": 2}),
+                            ("DELETE", "/v3/user_job_permissions/500", None)]
+
+
+def test_a_role_change_on_one_job_deletes_the_old_grant_first() -> None:
+    m = manifest(users=[{"email": "jane@acme.example", "job_permissions": [{"job": "Staff SRE", "role": "Private"}]}])
+    plan = build_plan(m, live(users=[JANE], jobs=JOBS, user_job_permissions=grants((501, 1002, 403, 2))))
+    assert writes(plan) == [("DELETE", "/v3/user_job_permissions/501", None),
+                            ("POST", "/v3/user_job_permissions", {"user_id": 1002, "job_id": 403, "role_id": 3})]
+
+
+def test_an_ambiguous_job_reference_is_an_error() -> None:
+    m = manifest(users=[{"email": "jane@acme.example", "job_permissions": [{"job": "REQ-2000", "role": "Standard"}]}])
+    with pytest.raises(PlanError, match=r'job_permissions\[0\].job|ambiguous job "REQ-2000": it matches 2 jobs'):
+        build_plan(m, live(users=[JANE], jobs=JOBS))
+
+
+def test_a_job_may_be_named_by_id() -> None:
+    m = manifest(users=[{"email": "jane@acme.example", "job_permissions": [{"job": 405, "role": "Standard"}]}])
+    plan = build_plan(m, live(users=[JANE], jobs=JOBS))
+    assert writes(plan) == [("POST", "/v3/user_job_permissions", {"user_id": 1002, "job_id": 405, "role_id": 2})]
+
+
+@pytest.mark.parametrize(("role", "message"), [("Standrad", 'unknown role "Standrad" (did you mean "Standard"?)'),
+                                               ("Interviewer", "job permissions need a job_admin role")])
+def test_a_role_must_be_a_known_job_admin_role(role: str, message: str) -> None:
+    m = manifest(users=[{"email": "jane@acme.example", "job_permissions": [{"job": "REQ-1001", "role": role}]}])
+    with pytest.raises(PlanError) as e:
+        build_plan(m, live(users=[JANE], jobs=JOBS))
+    assert message in str(e.value)
+
+
+def test_grants_of_a_new_user_refer_to_its_create() -> None:
+    m = manifest(users=[{"email": "nia@acme.example", "first_name": "N", "last_name": "H",
+                         "job_permissions": [{"job": "REQ-1001", "role": "Standard"}]}])
+    plan = build_plan(m, live(jobs=JOBS))
+    assert writes(plan)[-1] == ("POST", "/v3/user_job_permissions",
+                                {"user_id": {"$ref": "user:nia@acme.example"}, "job_id": 400, "role_id": 2})
+
+
+def test_future_job_permissions_are_the_exact_set() -> None:
+    m = manifest(users=[{"email": "jane@acme.example", "future_job_permissions": [
+        {"role": "Standard", "department": "Sales"}, {"role": "Standard"}]}])
+    rows = [{"id": 600, "user_id": 1002, "role_id": 2, "department_id": 10, "office_id": None},
+            {"id": 602, "user_id": 1002, "role_id": 2, "department_id": None, "office_id": None}]
+    plan = build_plan(m, live(users=[JANE], future_job_permissions=rows, **ORG))
+    assert writes(plan) == [("POST", "/v3/future_job_permissions", {"user_id": 1002, "role_id": 2, "department_id": 20}),
+                            ("DELETE", "/v3/future_job_permissions/600", None)]
+
+
+def test_only_restricts_the_plan_to_the_named_types() -> None:
+    m = manifest(departments=[{"name": "Ops"}], candidate_tags=["New"])
+    plan = build_plan(m, live(), only=["candidate_tag"])
+    assert actions(plan) == [("create", "candidate_tag", "New")]
+
+
+def test_only_refuses_to_drop_a_create_that_a_kept_change_needs() -> None:
+    m = manifest(departments=[{"name": "Ops"}], custom_fields=[{"name": "X", "field_type": "job", "value_type": "yes_no",
+                                                                  "departments": ["Ops"]}])
+    with pytest.raises(UsageError, match='--only leaves out "department:Ops"'):
+        build_plan(m, live(), only=["custom_field", "custom_field_department"])
+
+
+def test_unknown_only_types_are_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="unknown resource type"):
+        build_plan(manifest(), live(), only=["departments"])
+
+
+def test_the_same_inputs_give_byte_identical_plan_json() -> None:
+    m = manifest(departments=[{"name": "Ops", "parent": "Engineering"}], candidate_tags=["A", "B"],
+                 users=[{"email": "jane@acme.example", "offices": ["London"], "job_permissions": [{"job": "REQ-1004", "role": "Standard"}]}])
+    first = build_plan(m, live(users=[JANE], jobs=JOBS, **ORG)).dumps(include_fingerprints=True)
+    second = build_plan(m, live(users=[JANE], jobs=JOBS, **ORG)).dumps(include_fingerprints=True)
+    assert first == second
