@@ -1,0 +1,150 @@
+"""From validated documents to `Entry` values and the merged `Policy` (normalisation and merging).
+
+Normalisation is the contract `model.py` states: only written keys; shorthand strings expanded to
+`{"name": ...}` (candidate tags, custom field options); `previously` always a list; everything else
+exactly as written (user emails keep their case; `parent: null` stays None). Sections are merged in
+file order; policy values may come from several files, but one value set twice is an error.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from reconciler.errors import Problem
+from reconciler.manifest.model import SECTIONS, Entry, Limits, Policy, Source
+from reconciler.manifest.sections import SECTION_DEFS
+from reconciler.manifest.text import PathKey, json_path, relative_path
+from reconciler.manifest.yamlload import Document, Loc
+
+RANK_SEMANTIC = 3
+
+
+@dataclass
+class Merged:
+    """The merged content of every usable document."""
+
+    entries: dict[str, list[Entry]] = field(default_factory=lambda: {s: [] for s in SECTIONS})
+    present: set[str] = field(default_factory=set)
+    policy: Policy = field(default_factory=Policy)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def merge(docs: Iterable[tuple[Document, frozenset[tuple[str, int] | str]]]) -> Merged:
+    """Entries of every section and the merged policy, skipping parts with schema errors (`bad`)."""
+    out = Merged()
+    policy = _PolicyBuilder()
+    for doc, bad in docs:
+        if not isinstance(doc.data, dict) or "*" in bad:
+            continue
+        by_item = _locs_by_item(doc)
+        for section in SECTIONS:
+            if section not in doc.data:
+                continue
+            out.present.add(section)
+            items = doc.data[section]
+            if section in bad or not isinstance(items, list):
+                continue
+            for index, item in enumerate(items):
+                if (section, index) not in bad:
+                    out.entries[section].append(_entry(doc, section, index, item, by_item[(section, index)]))
+        if "policy" in doc.data and "policy" not in bad and isinstance(doc.data["policy"], dict):
+            policy.add(doc, doc.data["policy"])
+    out.policy, out.problems = policy.result()
+    return out
+
+
+def _locs_by_item(doc: Document) -> Mapping[tuple[Any, Any], list[tuple[PathKey, Loc]]]:
+    grouped: dict[tuple[Any, Any], list[tuple[PathKey, Loc]]] = defaultdict(list)
+    for path, loc in doc.locs.items():
+        if len(path) >= 3:
+            grouped[(path[0], path[1])].append((path[2:], loc))
+    return grouped
+
+
+def _entry(doc: Document, section: str, index: int, item: Any, nested: list[tuple[PathKey, Loc]]) -> Entry:
+    base: PathKey = (section, index)
+    source = doc.source(base)
+    sources: dict[str, Source] = {
+        relative_path(rel): Source(doc.file, loc.line, loc.column, json_path((*base, *rel))) for rel, loc in nested
+    }
+    shorthand = SECTION_DEFS[section].shorthand
+    if isinstance(item, str) and shorthand is not None:
+        data: dict[str, Any] = {shorthand: item}
+        sources[shorthand] = Source(source.file, source.line, source.column, json_path((*base, shorthand)))
+    else:
+        data = copy.deepcopy(item)
+    _listify_previously(data)
+    if section == "custom_fields" and isinstance(data.get("options"), list):
+        options = []
+        for j, option in enumerate(data["options"]):
+            if isinstance(option, str):
+                at = doc.source((*base, "options", j))
+                sources[f"options[{j}].name"] = Source(at.file, at.line, at.column, json_path((*base, "options", j, "name")))
+                option = {"name": option}
+            _listify_previously(option)
+            options.append(option)
+        data["options"] = options
+    return Entry(section, data, source, MappingProxyType(sources))
+
+
+def _listify_previously(data: dict[str, Any]) -> None:
+    if isinstance(data.get("previously"), str):
+        data["previously"] = [data["previously"]]
+
+
+class _PolicyBuilder:
+    """Collects `policy:` blocks from several files; one value set in two places is an error."""
+
+    def __init__(self) -> None:
+        self.prune: dict[str, str] = {s: "report" for s in SECTIONS}
+        self.protect: dict[str, list[str]] = {s: [] for s in SECTIONS}
+        self.limits: dict[str, Any] = {}
+        self.sources: dict[str, Source] = {}
+        self.problems: list[Problem] = []
+
+    def _claim(self, key: str, at: Source) -> bool:
+        first = self.sources.get(key)
+        if first is not None:
+            self.problems.append(
+                Problem(
+                    RANK_SEMANTIC,
+                    str(at),
+                    f"policy.{key} is set twice (also at {first.file}:{first.line}:{first.column})",
+                )
+            )
+            return False
+        self.sources[key] = at
+        return True
+
+    def add(self, doc: Document, block: Mapping[str, Any]) -> None:
+        for section, mode in (block.get("prune") or {}).items():
+            if self._claim(f"prune.{section}", doc.source(("policy", "prune", section))):
+                self.prune[section] = mode
+        for section, names in (block.get("protect") or {}).items():
+            self.sources.setdefault(f"protect.{section}", doc.source(("policy", "protect", section)))
+            for j, name in enumerate(names):
+                k = len(self.protect[section])
+                self.sources[f"protect.{section}[{k}]"] = doc.source(("policy", "protect", section, j))
+                self.protect[section].append(name)
+        for key, value in (block.get("limits") or {}).items():
+            if self._claim(f"limits.{key}", doc.source(("policy", "limits", key))):
+                self.limits[key] = value
+
+    def result(self) -> tuple[Policy, list[Problem]]:
+        defaults = Limits()
+        limits = Limits(
+            max_deletes=int(self.limits.get("max_deletes", defaults.max_deletes)),
+            max_change_percent=float(self.limits.get("max_change_percent", defaults.max_change_percent)),
+        )
+        policy = Policy(
+            prune=MappingProxyType(dict(self.prune)),
+            protect=MappingProxyType({s: tuple(v) for s, v in self.protect.items()}),
+            limits=limits,
+            sources=MappingProxyType(dict(self.sources)),
+        )
+        return policy, self.problems

@@ -1,0 +1,103 @@
+"""The declarative vocabulary the sections are defined in, and how a definition becomes JSON Schema.
+
+A section is an `ObjectDef`: its keys (`Prop`), each with a description (shown by editors through the
+generated schema), a JSON Schema fragment for its value, whether it is required, and, for custom
+fields, which `field_type`s accept it. `sections.py` holds one such definition per section; the
+schema, the key suggestions and the type-specific checks are all derived from them, so adding a key
+is one edit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+#: A name: any string with at least one non-blank character.
+NAME_PATTERN = r"\S"
+#: A custom field key (the API's name_key): no whitespace.
+KEY_PATTERN = r"^\S+$"
+#: An email address, loosely: something@something, no whitespace.
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
+
+#: What a failed `pattern` means, in words.
+PATTERN_MESSAGES: Mapping[str, str] = {
+    NAME_PATTERN: "must not be empty or blank",
+    KEY_PATTERN: "must not be empty or contain spaces",
+    EMAIL_PATTERN: "is not an email address",
+}
+
+NAME: Mapping[str, Any] = {"type": "string", "minLength": 1, "pattern": NAME_PATTERN}
+BOOLEAN: Mapping[str, Any] = {"type": "boolean"}
+
+
+def nullable(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """The same schema, also accepting null."""
+    kind = schema["type"]
+    kinds = list(kind) if isinstance(kind, list) else [kind]
+    return {**schema, "type": [*kinds, "null"]}
+
+
+def list_of(items: Mapping[str, Any], unique: bool = True) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "array", "items": dict(items)}
+    if unique:
+        out["uniqueItems"] = True
+    return out
+
+
+def one_of_words(words: tuple[str, ...]) -> dict[str, Any]:
+    return {"type": "string", "enum": list(words)}
+
+
+def ref(def_name: str) -> dict[str, Any]:
+    return {"$ref": f"#/$defs/{def_name}"}
+
+
+@dataclass(frozen=True)
+class Prop:
+    """One key of a manifest object."""
+
+    name: str
+    description: str
+    #: JSON Schema of the value, without its description.
+    schema: Mapping[str, Any]
+    required: bool = False
+    #: Custom fields only: the field_types that accept this key (None = every field_type).
+    field_types: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class ObjectDef:
+    """A manifest object: a mapping with exactly these keys.
+
+    With `shorthand`, a bare string also stands for the object `{shorthand: string}` (candidate tags,
+    custom field options); the loader expands it, so `Entry.data` always holds the mapping form.
+    """
+
+    name: str
+    description: str
+    props: tuple[Prop, ...]
+    shorthand: str | None = None
+
+    def keys(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.props)
+
+    def get(self, key: str) -> Prop | None:
+        return next((p for p in self.props if p.name == key), None)
+
+    def schema(self) -> dict[str, Any]:
+        """This object as a JSON Schema (draft 2020-12) fragment."""
+        out: dict[str, Any] = {"description": self.description}
+        if self.shorthand is not None:
+            short = self.get(self.shorthand)
+            assert short is not None, f"{self.name}: shorthand key {self.shorthand} is not a property"
+            out["type"] = ["string", "object"]
+            out.update({k: v for k, v in short.schema.items() if k in ("minLength", "pattern")})
+        else:
+            out["type"] = "object"
+        out["properties"] = {p.name: {"description": p.description, **p.schema} for p in self.props}
+        required = [p.name for p in self.props if p.required]
+        if required:
+            out["required"] = required
+        out["additionalProperties"] = False
+        return out
