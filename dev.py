@@ -107,7 +107,7 @@ def cmd_demo(_extra: list[str]) -> int:
         steps = [
             [cli, "validate", "examples/"],
             [cli, "plan", "examples/"],
-            [cli, "apply", "examples/", "--yes", "--allow-destructive"],
+            [cli, "apply", "examples/", "--yes"],
             [cli, "plan", "examples/", "--detailed-exitcode"],
         ]
         for step in steps:
