@@ -87,7 +87,10 @@ def plan_reads(
         if c == "custom_fields":
             reads[c] = ((path, {}), (path, {"active": False}))
         elif c == "users":
-            reads[c] = ((path, {}), (path, {"deactivated": True}))
+            # Service accounts are hidden unless asked for [spec]; reading them lets the planner recognise
+            # (and never list, match or deactivate) them.
+            reads[c] = ((path, {"show_service_accounts": True}),
+                        (path, {"deactivated": True, "show_service_accounts": True}))
         elif c in ("user_job_permissions", "future_job_permissions") and user_ids is not None:
             if not user_ids:
                 reads[c] = ()

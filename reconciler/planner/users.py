@@ -33,8 +33,9 @@ def plan_users(ctx: Context) -> None:
     by_employee: dict[str, list[int]] = defaultdict(list)
     for uid, row in live.items():
         primary = str(row.get("primary_email") or "").lower()
-        if primary:
-            by_email[primary].append(uid)
+        if not primary:  # a service account (primary_email "" [2nd]): never matched, listed or changed
+            continue
+        by_email[primary].append(uid)
         for e in row.get("emails") or []:
             if str(e).lower() != primary:
                 by_secondary[str(e).lower()].append(uid)

@@ -141,3 +141,27 @@ def test_the_plan_path_has_no_way_to_write() -> None:
     rig = Rig()
     reader = rig.reader()
     assert not any(hasattr(reader, verb) for verb in ("post", "patch", "delete", "bulk"))
+
+
+def test_per_row_bulk_failures_are_reported_and_stop_the_apply() -> None:
+    rig = Rig()
+    m = manifest(custom_fields=[{"name": "Seniority", "key": "seniority", "field_type": "job", "value_type": "single_select",
+                                  "options": ["Junior", "Mid", "Senior", "Staff", "Principal", "Distinguished", "Fellow"]}])
+    plan = plan_for(rig, m)
+    assert [c.action for c in plan.changes] == ["create", "create", "create"]
+    with rig.client() as other:  # "Fellow" appears in the UI between plan and apply
+        other.post("/v3/custom_field_options", {"custom_field_id": 201, "name": "Fellow"})
+    with pytest.raises(ApplyError) as e:
+        Executor(rig.client(), bulk_min=3).apply(plan)
+    text = str(e.value)
+    assert "failed: bulk of 3 custom_field_option changes" in text
+    assert "POST /v3/custom_field_options/bulk: 1 of 3 rows failed" in text
+    assert "applied 0 of 3 changes" in text
+
+
+def test_users_are_read_with_service_accounts_so_none_is_missed() -> None:
+    rig = Rig()
+    plan_for(rig, manifest(users=[{"email": "jane@acme.example"}]))
+    reads = [r.query for r in rig.sandbox.log if r.path == "/v3/users"]
+    assert reads == [{"show_service_accounts": "true", "per_page": "500"},
+                     {"deactivated": "true", "show_service_accounts": "true", "per_page": "500"}]

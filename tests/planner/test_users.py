@@ -161,3 +161,18 @@ def test_the_same_inputs_give_byte_identical_plan_json() -> None:
     first = build_plan(m, live(users=[JANE], jobs=JOBS, **ORG)).dumps(include_fingerprints=True)
     second = build_plan(m, live(users=[JANE], jobs=JOBS, **ORG)).dumps(include_fingerprints=True)
     assert first == second
+
+
+def test_service_accounts_are_never_matched_listed_or_changed() -> None:
+    service = user(1006, "", emails=[], employee_id="E-1")
+    plan = build_plan(manifest(users=[{"email": "robot@acme.example", "employee_id": "E-1", "first_name": "R",
+                                       "last_name": "B"}]), live(users=[JANE, service]))
+    assert actions(plan) == [("create", "user", "robot@acme.example")]
+    assert [u.name for u in plan.unmanaged] == ["jane@acme.example"]
+
+
+def test_an_unknown_email_matches_an_existing_user_by_employee_id() -> None:
+    plan = build_plan(manifest(users=[{"email": "jd@acme.example", "employee_id": "E-1002"}]),
+                      live(users=[{**JANE, "emails": ["jane@acme.example"], "employee_id": "E-1002"}]))
+    assert plan.changes == ()
+    assert any("must first be added and verified" in w for w in plan.warnings)
