@@ -181,8 +181,7 @@ def create_option(ctx: Ctx, _id: int | None, body: Any) -> Result:
             raise invalid("name", f"an option named {name!r} already exists on this field")
     sort_order = integer(data, "sort_order", nullable=True)
     if sort_order in (MISSING, None):
-        options = ctx.store.find("custom_field_options", "custom_field_id", field_id)
-        sort_order = max((o["sort_order"] or 0 for o in options), default=0) + 1
+        sort_order = ctx.store.max_in_group("custom_field_options", "custom_field_id", field_id, "sort_order") + 1
     external_id = string(data, "external_id", nullable=True, non_empty=False)
     row = {"custom_field_id": field_id, "name": name, "sort_order": sort_order,
            "external_id": None if external_id is MISSING else external_id, "active": True}

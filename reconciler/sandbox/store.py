@@ -73,6 +73,7 @@ class Store:
         self._index: dict[tuple[str, str], dict[Any, set[int]]] = {
             (c, f): {} for c, fields in _INDEXED.items() for f in fields
         }
+        self._maxima: dict[tuple[str, str, str], dict[Any, int]] = {}
 
     # -- reads -----------------------------------------------------------------------------------
 
@@ -85,6 +86,24 @@ class Store:
         """Rows whose indexed `field` equals `value` (emails case-insensitively), id ascending."""
         ids = self._index[(collection, field)].get(_norm(field, value), set())
         return [self.rows[collection][i] for i in sorted(ids)]
+
+    def max_in_group(self, collection: str, group_field: str, group: Any, value_field: str) -> int:
+        """The largest integer `value_field` among rows whose indexed `group_field` is `group`
+        (0 when none). Kept as a running maximum after the first call, so lowering or deleting
+        the largest value does not lower it: "last + 1" defaults then never collide."""
+        spec = (collection, group_field, value_field)
+        cache = self._maxima.setdefault(spec, {})
+        if group not in cache:
+            values = (r.get(value_field) for r in self.find(collection, group_field, group))
+            cache[group] = max((v for v in values if isinstance(v, int) and not isinstance(v, bool)), default=0)
+        return cache[group]
+
+    def _track_maxima(self, collection: str, row: dict[str, Any]) -> None:
+        for (coll, group_field, value_field), cache in self._maxima.items():
+            value = row.get(value_field)
+            group = row.get(group_field)
+            if coll == collection and group in cache and isinstance(value, int) and not isinstance(value, bool):
+                cache[group] = max(cache[group], value)
 
     def ids_desc(self, collection: str, below: int | None = None) -> Iterator[int]:
         """Ids in descending order, starting strictly below `below` when given."""
@@ -118,6 +137,7 @@ class Store:
             row.update(differs)
             row["updated_at"] = iso(now)
             self._reindex(collection, row)
+            self._track_maxima(collection, row)
         return row
 
     def delete(self, collection: str, row_id: int) -> None:
@@ -138,6 +158,7 @@ class Store:
             bisect.insort(order, row_id)
         self.next_ids[collection] = max(self.next_ids[collection], row_id + 1)
         self._reindex(collection, row)
+        self._track_maxima(collection, row)
 
     def _reindex(self, collection: str, row: dict[str, Any]) -> None:
         for field in _INDEXED.get(collection, ()):
