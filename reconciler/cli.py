@@ -237,6 +237,46 @@ def _apply_progress() -> Any:
     return hook
 
 
+@cli.command()
+@click.option("--out", "out", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="Directory to write the manifests into (created if missing; files of the same name are replaced).")
+@click.option("--only", "only", multiple=True, metavar="TYPE", help="Export only the sections of these resource types.")
+def export(out: str, only: Sequence[str]) -> None:
+    """Write manifests for the live organisation, one file per section, that plan to zero changes."""
+    from pathlib import Path
+
+    from reconciler.errors import UsageError
+    from reconciler.export import collections_for, export_documents
+    from reconciler.harvest import HarvestReader
+    from reconciler.live import plan_reads, read_live
+    from reconciler.planner import SECTION_TYPES, check_only
+
+    try:
+        chosen = set(check_only(only))
+        sections = [s for s, types in SECTION_TYPES.items() if not chosen or chosen.intersection(types)]
+        settings = _settings()
+        hook = _progress_hook()
+        with HarvestReader(settings, on_request=hook) as reader:
+            try:
+                live = read_live(reader, plan_reads(collections_for(sections)))
+            finally:
+                _end_progress(hook)
+            click.echo(f"Read the live organisation with {reader.request_count} API request(s).", err=True)
+        result = export_documents(live, sections, api_url=settings.api_url)
+        target = Path(out)
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise UsageError(f"cannot create {out}: {e.strerror}") from None
+        for name, text in result.documents.items():
+            _write_file(str(target / name), text)
+            click.echo(f"Wrote {target / name}", err=True)
+        for note in result.notes:
+            click.echo(f"Note: {note}", err=True)
+    except ReconcilerError as e:
+        fail(e)
+
+
 @cli.group()
 def sandbox() -> None:
     """The local Harvest v3 emulator used by the demo, the tests and the benchmarks."""

@@ -147,3 +147,15 @@ def test_a_usage_error_exits_64_never_2(server: Server) -> None:
     run = cli("plan", "examples/", "--format", "yaml", env=server.env())
     assert run.code == 64
     assert cli("plan", "examples/", "--only", "departments", env=server.env()).code == 1
+
+
+def test_export_writes_manifests_that_validate_and_plan_to_zero(server: Server, tmp_path: Path) -> None:
+    out = tmp_path / "org"
+    run = cli("export", "--out", str(out), env=server.env())
+    assert run.code == 0, run.stderr
+    assert cli("validate", str(out), env=server.env()).code == 0
+    plan = cli("plan", str(out), "--detailed-exitcode", env=server.env())
+    assert plan.code == 0, plan.stdout + plan.stderr
+    only = cli("export", "--out", str(tmp_path / "tags"), "--only", "candidate_tag", env=server.env())
+    assert only.code == 0
+    assert [p.name for p in (tmp_path / "tags").iterdir()] == ["candidate-tags.yaml"]

@@ -1,0 +1,75 @@
+"""export: live -> manifests that validate and plan to zero changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from reconciler.executor import Executor
+from reconciler.export import collections_for, export_documents
+from reconciler.live import LiveOrg, by_id, plan_reads, read_live
+from reconciler.manifest import load
+from reconciler.plan import Plan
+from reconciler.planner import build_plan
+from reconciler.reading import read_for_manifest
+from tests.harness import ROOT, Rig
+
+SECTIONS = ["departments", "offices", "custom_fields", "candidate_tags", "users"]
+
+
+def export_to(rig: Rig, directory: Path, sections: list[str] = SECTIONS) -> list[str]:
+    with rig.reader() as reader:
+        live = read_live(reader, plan_reads(collections_for(sections)))
+    result = export_documents(live, sections)
+    for name, text in result.documents.items():
+        (directory / name).write_text(text)
+    return result.notes
+
+
+def plan_dir(rig: Rig, directory: Path) -> Plan:
+    manifest = load([str(directory)])
+    with rig.reader() as reader:
+        return build_plan(manifest, read_for_manifest(reader, manifest))
+
+
+def test_the_seeded_org_exports_to_manifests_that_plan_to_zero_changes(tmp_path: Path) -> None:
+    rig = Rig()
+    assert export_to(rig, tmp_path) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["candidate-tags.yaml", "custom-fields.yaml",
+                                                          "departments.yaml", "offices.yaml", "users.yaml"]
+    plan = plan_dir(rig, tmp_path)
+    assert plan.changes == () and plan.unmanaged == ()
+    assert sum(plan.unchanged.values()) > 50
+
+
+def test_export_after_applying_the_examples_still_plans_to_zero(tmp_path: Path) -> None:
+    rig = Rig()
+    manifest = load([str(ROOT / "examples")])
+    with rig.reader() as reader:
+        Executor(rig.client()).apply(build_plan(manifest, read_for_manifest(reader, manifest)))
+    export_to(rig, tmp_path)
+    assert plan_dir(rig, tmp_path).changes == ()
+
+
+def test_export_writes_keys_options_in_order_scoping_and_stable_references(tmp_path: Path) -> None:
+    export_to(Rig(), tmp_path, ["custom_fields", "users"])
+    fields = {f["key"]: f for f in yaml.safe_load((tmp_path / "custom-fields.yaml").read_text())["custom_fields"]}
+    assert "legacy_score" not in fields  # inactive fields are not exported
+    cost = fields["cost_center"]
+    assert cost["options"] == [{"name": "100 - Platform", "external_id": "100"}, {"name": "200 Sales", "external_id": "200"},
+                               {"name": "300 - People", "external_id": "300"}]
+    assert cost["departments"] == ["ENG", "SALES"] and cost["offices"] == ["SF"]
+    assert "require_approval" in cost and "trigger_new_version" not in cost
+    assert set(fields["badge_number"]) <= {"name", "key", "field_type", "value_type", "description", "required"}
+    users = {u["email"]: u for u in yaml.safe_load((tmp_path / "users.yaml").read_text())["users"]}
+    assert "job_permissions" not in users["admin@acme.example"]  # site admins: implicit
+    assert {"job": "REQ-1004", "role": "Hiring Manager"} in users["jane@acme.example"]["job_permissions"]
+    assert "" not in users  # the service account is not exported
+
+
+def test_ambiguous_names_without_external_ids_are_reported(tmp_path: Path) -> None:
+    rows = {"departments": by_id([{"id": 1, "name": "Ops", "parent_id": None, "external_id": None},
+                                  {"id": 2, "name": "Ops", "parent_id": 1, "external_id": None}])}
+    result = export_documents(LiveOrg(rows=rows), ["departments"])
+    assert any('department "Ops" (id 1) shares its name' in n for n in result.notes)
