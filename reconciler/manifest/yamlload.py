@@ -17,6 +17,7 @@ loader's parser and builds plain Python values itself:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,13 @@ ALIAS_BUDGET = 10_000
 
 _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = frozenset(_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp"))
+#: Plain scalars keep the type PyYAML (YAML 1.1) resolves only when YAML 1.2's core schema agrees.
+#: So `prune: off`, `external_id: NO` and `active: yes` are strings, as editors (YAML 1.2) show them.
+_YAML11_ONLY: dict[str, re.Pattern[str]] = {
+    _CORE + "bool": re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    _CORE + "int": re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+    _CORE + "float": re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$"),
+}
 
 
 @dataclass(frozen=True)
@@ -71,11 +79,11 @@ class Document:
 def read_yaml(file: str, text: str) -> Document:
     """Compose and build one file. Raises ManifestError with every problem found in it."""
     try:
-        root = _compose(file, text)
+        root, explicit = _compose(file, text)
         if root is None:
             return Document(file, None, {})
         _check_aliases(file, root)
-        builder = _Builder(file)
+        builder = _Builder(file, explicit)
         data = builder.build(root, (), _loc(root))
     except RecursionError:
         raise ManifestError([Problem(RANK_FILE, file, "the YAML is nested too deeply")]) from None
@@ -91,6 +99,11 @@ MAX_FLOW_DEPTH = 100
 class _Loader(yaml.SafeLoader):
     """The safe loader's scanner/parser/composer, refusing absurd flow nesting early."""
 
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        #: ids of the scalar nodes written with an explicit tag
+        self.explicit: set[int] = set()
+
     def fetch_flow_collection_start(self, TokenClass: Any) -> None:  # noqa: N803 - PyYAML's name
         if self.flow_level >= MAX_FLOW_DEPTH:
             raise yaml.scanner.ScannerError(
@@ -98,8 +111,17 @@ class _Loader(yaml.SafeLoader):
             )
         super().fetch_flow_collection_start(TokenClass)  # type: ignore[misc]
 
+    def compose_scalar_node(self, anchor: Any) -> ScalarNode:
+        """Also remember which scalars carry an explicit tag (`!!int "7"`): only untagged ones are re-read
+        with YAML 1.2 rules."""
+        event = self.peek_event()
+        node: ScalarNode = super().compose_scalar_node(anchor)
+        if event.tag not in (None, "!"):
+            self.explicit.add(id(node))
+        return node
 
-def _compose(file: str, text: str) -> Node | None:
+
+def _compose(file: str, text: str) -> tuple[Node | None, set[int]]:
     loader: _Loader | None = None
     try:
         loader = _Loader(text)
@@ -111,7 +133,7 @@ def _compose(file: str, text: str) -> Node | None:
             raise ManifestError(
                 [Problem(RANK_SYNTAX, where, "a manifest file holds one YAML document; remove the extra \"---\"")]
             )
-        return root
+        return root, loader.explicit
     except yaml.reader.ReaderError as e:
         line, column = _text_position(text, e.position)
         raise ManifestError(
@@ -204,8 +226,9 @@ def _short_tag(tag: str) -> str:
 class _Builder:
     """Turns a composed node graph into plain values, recording locations and problems."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, explicit: set[int]) -> None:
         self.file = file
+        self.explicit = explicit
         self.locs: dict[PathKey, Loc] = {}
         self.problems: list[Problem] = []
         self._constructor = yaml.constructor.SafeConstructor()
@@ -290,6 +313,11 @@ class _Builder:
             _CORE + "int": self._constructor.construct_yaml_int,
             _CORE + "float": self._constructor.construct_yaml_float,
         }
+        implicit = id(node) not in self.explicit
+        if implicit and node.tag in _YAML11_ONLY and not _YAML11_ONLY[node.tag].match(node.value):
+            return node.value  # YAML 1.2 reads yes/no/on/off, 1:30, 0b1, 1_000 as plain strings
+        if implicit and node.tag == _CORE + "int":
+            return int(node.value, 16) if node.value.startswith("0x") else int(node.value, 10)  # 010 is ten
         construct = constructors.get(node.tag)
         if construct is None:  # str, and timestamps, which stay the text as written
             return node.value

@@ -372,8 +372,32 @@ def test_a_misspelt_required_key_is_reported_once(tmp_path: Path, monkeypatch: p
     ]
 
 
-def test_an_unquoted_yaml_boolean_gets_a_quoting_hint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    write(tmp_path, {"a.yaml": "offices:\n  - name: Oslo\n    external_id: NO\n"})
+def test_plain_scalars_follow_yaml_1_2_so_no_and_off_stay_strings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(
+        tmp_path,
+        {
+            "a.yaml": """
+            offices:
+              - {name: Oslo, external_id: NO}
+            policy:
+              prune: {candidate_tags: off}
+              limits: {max_deletes: 010}
+            """
+        },
+    )
+    manifest = load_ok(tmp_path, monkeypatch)
+    assert manifest.entries["offices"][0].data["external_id"] == "NO"
+    assert manifest.policy.prune["candidate_tags"] == "off"
+    assert manifest.policy.limits.max_deletes == 10
+
+
+def test_a_yes_for_a_boolean_is_refused_and_a_number_for_a_string_gets_a_quoting_hint(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, {"a.yaml": "users:\n  - email: a@acme.example\n    active: yes\n    employee_id: 1002\n"})
     assert problems(tmp_path, monkeypatch) == [
-        'a.yaml:3:5: $.offices[0].external_id: expected a string or null, got the boolean false (quote it: "NO")'
+        'a.yaml:3:5: $.users[0].active: expected true or false, got the string "yes"',
+        'a.yaml:4:5: $.users[0].employee_id: expected a string or null, got the number 1002 (quote it: "1002")',
     ]
