@@ -99,7 +99,7 @@ def _make_plan(paths: Sequence[str], only: Sequence[str]) -> Any:
     hook = _progress_hook()
     with HarvestReader(settings, on_request=hook) as reader:
         try:
-            live = read_for_manifest(reader, manifest, chosen)
+            live = read_for_manifest(reader, manifest, chosen, acting_user_id=settings.user_id)
         finally:
             _end_progress(hook)
         click.echo(f"Read the live organisation with {reader.request_count} API request(s).", err=True)
@@ -250,6 +250,7 @@ def export(out: str, only: Sequence[str]) -> None:
     from reconciler.harvest import HarvestReader
     from reconciler.live import plan_reads, read_live
     from reconciler.planner import SECTION_TYPES, check_only
+    from reconciler.reading import check_acting_user
 
     try:
         chosen = set(check_only(only))
@@ -259,6 +260,7 @@ def export(out: str, only: Sequence[str]) -> None:
         with HarvestReader(settings, on_request=hook) as reader:
             try:
                 live = read_live(reader, plan_reads(collections_for(sections)))
+                check_acting_user(reader, live, settings.user_id)
             finally:
                 _end_progress(hook)
             click.echo(f"Read the live organisation with {reader.request_count} API request(s).", err=True)

@@ -165,3 +165,34 @@ def test_users_are_read_with_service_accounts_so_none_is_missed() -> None:
     reads = [r.query for r in rig.sandbox.log if r.path == "/v3/users"]
     assert reads == [{"show_service_accounts": "true", "per_page": "500"},
                      {"deactivated": "true", "show_service_accounts": "true", "per_page": "500"}]
+
+
+def reader_as(rig: Rig, sub: str) -> Any:
+    from reconciler.harvest import HarvestReader, Settings
+    from tests.harness import SETTINGS
+
+    settings = Settings(SETTINGS.client_id, SETTINGS.client_secret, sub, SETTINGS.api_url, SETTINGS.token_url)
+    return HarvestReader(settings, transport=rig.sandbox.transport(), clock=rig.clock.time, sleep=rig.clock.sleep)
+
+
+def test_planning_refuses_when_the_acting_user_is_not_a_site_admin() -> None:
+    from reconciler.errors import UsageError
+
+    rig = Rig()
+    with pytest.raises(UsageError, match="GREENHOUSE_USER_ID 1002 was not returned by the API: .* unless the token acts as a Site Admin"):
+        read_for_manifest(reader_as(rig, "1002"), manifest(candidate_tags=["Referral"]), acting_user_id="1002")
+
+
+def test_an_unknown_acting_user_is_refused_by_the_token_endpoint() -> None:
+    from reconciler.errors import AuthError
+
+    with pytest.raises(AuthError, match="POST /token -> 422"):
+        read_for_manifest(reader_as(Rig(), "9999"), manifest(candidate_tags=["Referral"]), acting_user_id="9999")
+
+
+def test_the_site_admin_check_costs_one_filtered_request_when_users_are_not_read() -> None:
+    rig = Rig()
+    with rig.reader() as reader:
+        read_for_manifest(reader, manifest(candidate_tags=["Referral"]), acting_user_id="1001")
+    assert [(r.path, r.query.get("ids")) for r in rig.sandbox.log if r.path != "/token"] == [
+        ("/v3/candidate_tags", None), ("/v3/users", "1001")]
