@@ -18,7 +18,7 @@ import jsonschema
 from reconciler.errors import Problem
 from reconciler.manifest.definitions import EMAIL_PATTERN, PATTERN_MESSAGES
 from reconciler.manifest.sections import DEFINITIONS, FORMAT_VERSION, MANIFEST
-from reconciler.manifest.text import PathKey, did_you_mean, prose_list, quote
+from reconciler.manifest.text import PathKey, did_you_mean, prose_list, quote, suggest
 from reconciler.manifest.yamlload import Document
 
 RANK_SCHEMA = 2
@@ -93,18 +93,18 @@ def _mark_bad(path: PathKey, bad: set[tuple[str, int] | str]) -> None:
 
 
 def _unknown_keys(path: PathKey, error: Any) -> list[tuple[str, str, str | None]]:
+    """(key, message, suggested key) for every key the object's schema does not allow."""
     allowed = list(error.schema.get("properties", {}))
+    what = "section" if not path else "key"
     out = []
     for key in error.instance:
         if key in allowed:
             continue
-        hint = did_you_mean(key, allowed)
-        what = "section" if not path else "key"
-        if hint:
-            message = f"unknown {what} {quote(key)}{hint}"
+        best = suggest(key, allowed)
+        if best is not None:
+            message = f"unknown {what} {quote(key)} (did you mean {quote(best)}?)"
         else:
             message = f"unknown {what} {quote(key)} (allowed: {', '.join(allowed)})"
-        best = hint[len(' (did you mean "') : -len('"?)')] if hint else None
         out.append((key, message, best))
     return out
 

@@ -12,7 +12,10 @@ loader's parser and builds plain Python values itself:
   node graph in linear time before anything is expanded), so "billion laughs" bombs and recursive
   aliases are refused (rank 0);
 * merge keys (`<<`) and multi-document files are refused (rank 1); keys are the text as written
-  (so `no:` is the key "no", not False).
+  (so `no:` is the key "no", not False);
+* untagged scalars follow YAML 1.2 (what editors show): only true/false are booleans and only
+  decimal/0x numbers are integers, so `prune: off`, `external_id: NO` and `010` mean what they say;
+* `[`/`{` nesting deeper than `MAX_FLOW_DEPTH` is refused before PyYAML's quadratic scan of it.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ RANK_SYNTAX = 1
 
 #: How many values aliases may add to a document beyond the ones written in it.
 ALIAS_BUDGET = 10_000
+#: Deepest `[`/`{` nesting accepted: PyYAML's scanner is quadratic in it, so a crafted file could stall us.
+MAX_FLOW_DEPTH = 100
 
 _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = frozenset(_CORE + t for t in ("str", "int", "float", "bool", "null", "timestamp"))
@@ -90,10 +95,6 @@ def read_yaml(file: str, text: str) -> Document:
     if builder.problems:
         raise ManifestError(builder.problems)
     return Document(file, data, dict(builder.locs))
-
-
-#: Deepest `[`/`{` nesting accepted: PyYAML's scanner is quadratic in it, so a crafted file could stall us.
-MAX_FLOW_DEPTH = 100
 
 
 class _Loader(yaml.SafeLoader):
@@ -160,7 +161,8 @@ def _syntax_problem(file: str, e: yaml.MarkedYAMLError) -> Problem:
     where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark is not None else file
     problem = (e.problem or "invalid YAML").strip()
     if "'\\t'" in problem or "\t" in problem:
-        return Problem(RANK_SYNTAX, where, "YAML syntax error: a tab character; YAML indentation must use spaces")
+        message = "YAML syntax error: a tab character here; use spaces (YAML forbids tabs in indentation)"
+        return Problem(RANK_SYNTAX, where, message)
     message = f"YAML syntax error: {problem}"
     if "<block end>" in problem or "mapping values are not allowed" in problem:
         message += "; check the indentation"

@@ -125,7 +125,7 @@ CASES: list[tuple[str, str, str]] = [
     ('syntax-unclosed-bracket.yaml', 'syntax-unclosed-bracket.yaml:4:1',
      "YAML syntax error: expected ',' or ']', but got '<stream end>' (while parsing a flow sequence at line 3, column 18)"),
     ('tab-indentation.yaml', 'tab-indentation.yaml:3:1',
-     'YAML syntax error: a tab character; YAML indentation must use spaces'),
+     'YAML syntax error: a tab character here; use spaces (YAML forbids tabs in indentation)'),
     ('tag-previously-collides.yaml', 'tag-previously-collides.yaml:4:18: $.candidate_tags[1].previously[0]',
      'previously name "Referral" is the name of another candidate tag (at tag-previously-collides.yaml:2:5); the rename would be ambiguous'),
     ('top-level-list.yaml', 'top-level-list.yaml:1:1: $',
