@@ -50,11 +50,15 @@ def make_handler(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
 
 def run(host: str, port: int, seed_path: str | None, state_path: str | None, rate_limit: str | None,
         faults: str | None) -> None:
-    """Serve until SIGINT/SIGTERM. Raises ValueError for a bad rate-limit, faults spec or seed."""
+    """Serve until SIGINT/SIGTERM. Raises ValueError for a bad rate-limit, faults spec or seed, or
+    when the address cannot be bound."""
     seed = load_seed_file(seed_path) if seed_path else None
     state = Path(state_path) if state_path else None
     sandbox = Sandbox(seed, rate_limit=rate_limit, faults=faults, state_path=state)
-    server = ThreadingHTTPServer((host, port), make_handler(sandbox))
+    try:
+        server = ThreadingHTTPServer((host, port), make_handler(sandbox))
+    except OSError as e:  # port in use, unknown host: a clear message, not a traceback
+        raise ValueError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
     server.daemon_threads = True
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
@@ -62,9 +66,8 @@ def run(host: str, port: int, seed_path: str | None, state_path: str | None, rat
             signal.signal(signum, lambda *_: stop.set())
     worker = threading.Thread(target=server.serve_forever, name="sandbox-http", daemon=True)
     worker.start()
-    bound_host, bound_port = server.server_address[:2]
+    bound_port = server.server_address[1]
     print(f"Sandbox listening on http://{host}:{bound_port}", file=sys.stderr, flush=True)
-    del bound_host
     try:
         while not stop.wait(0.5):
             pass

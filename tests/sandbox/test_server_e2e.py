@@ -109,3 +109,15 @@ def test_bad_seed_file_exits_1(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "unknown collection 'widgets'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_port_in_use_exits_1_with_a_clear_message() -> None:
+    with serve("--seed", "examples/sandbox-seed.json") as base:
+        port = base.rsplit(":", 1)[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "reconciler", "sandbox", "serve", "--port", port],
+            cwd=ROOT, capture_output=True, text=True, timeout=60,
+        )
+    assert done.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr
