@@ -3,7 +3,8 @@
 * `{"$ref": key}` values and "{$ref:key}" path segments are replaced by the id that change `key` created.
 * Consecutive single-write changes that name the same bulk endpoint are sent as one bulk request when
   there are at least `bulk_min` of them (one POST and a few polls beat N writes); the outcome is polled
-  from /v3/bulk_requests and per-row failures are reported.
+  from /v3/bulk_requests and per-row failures are reported. A bulk request whose outcome is unknown is
+  settled row by row; rows that did not happen are then sent singly.
 * A write whose answer was lost (OutcomeUnknownError) is settled by re-reading with the write's `Settle`
   probe: committed -> carry on (taking the created id from the re-read row); not committed -> send it again.
   Never a blind retry, so never a duplicate.
@@ -177,7 +178,11 @@ class Executor:
         data = [self._resolve(c.writes[0].bulk_item if c.writes[0].bulk_item is not None else c.writes[0].body)
                 for c in group]
         self.writes += 1
-        outcome = self.client.bulk(method, path, data)
+        try:
+            outcome = self.client.bulk(method, path, data)
+        except OutcomeUnknownError:
+            self._settle_bulk(group)
+            return
         failures = list(getattr(outcome, "failures", ()) or ())
         failure_count = int(getattr(outcome, "failure_count", len(failures)) or 0)
         for c in group:
@@ -186,6 +191,20 @@ class Executor:
         if failure_count:
             detail = "; ".join(_failure_text(f) for f in failures[:5]) or "no details returned"
             raise ApplyError(f"{method} {path}: {failure_count} of {len(group)} rows failed: {detail}")
+
+    def _settle_bulk(self, group: list[Change]) -> None:
+        """A bulk request whose answer (or result) was lost: settle each row by re-reading; send the rest singly."""
+        for change in group:
+            write = change.writes[0]
+            committed, row = self._settle(write, OutcomeUnknownError(write.method, write.path, "bulk outcome unknown"))
+            if committed:
+                self.settled += 1
+                row_id = row.get("id") if row else change.id
+                if write.method == "POST" and row_id is not None and change.action == "create":
+                    self.ids.setdefault(change.key, row_id)
+                self._record(change, write.method, self._resolve_path(write.path), "settled", row_id)
+            else:
+                self._change(change)
 
     # -- references and journal -----------------------------------------------------------------------
     def _resolve(self, value: Any) -> Any:
