@@ -34,7 +34,7 @@ DEMO_USER_ID = "1001"
 
 def ensure_venv() -> None:
     """Create .venv if missing and install the project with its dev extra when pyproject changed."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this file runs before anything is installed
         sys.exit(f"Python >= 3.11 is required (this is {sys.version.split()[0]})")
     if not PY.exists():
         print(f"creating virtual environment {VENV}", file=sys.stderr)
