@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,6 +143,39 @@ class Context:
 
 def _show(handle: Handle) -> str:
     return f"id {handle}" if isinstance(handle, int) else "to be created"
+
+
+@dataclass(frozen=True)
+class LiveNames:
+    """Live objects by external_id and by name: what entries with `external_id`/`name`/`previously` match."""
+
+    by_ext: Mapping[str, list[int]]
+    by_name: Mapping[str, list[int]]
+
+    @classmethod
+    def of(cls, rows: Mapping[int, Mapping[str, Any]]) -> LiveNames:
+        by_ext: dict[str, list[int]] = defaultdict(list)
+        by_name: dict[str, list[int]] = defaultdict(list)
+        for oid, row in rows.items():
+            if row.get("external_id"):
+                by_ext[str(row["external_id"])].append(oid)
+            by_name[str(row.get("name"))].append(oid)
+        return cls(by_ext, by_name)
+
+    def rules(
+        self, data: Mapping[str, Any], prefer: Callable[[list[int]], list[int]] = list
+    ) -> list[tuple[str, list[int]]]:
+        """The match rules for `match_one`: external_id (when given), name, then each previous name.
+
+        `prefer` narrows name candidates (e.g. active options before archived ones).
+        """
+        rules: list[tuple[str, list[int]]] = []
+        if data.get("external_id"):
+            rules.append((f'external_id "{data["external_id"]}"', self.by_ext.get(str(data["external_id"]), [])))
+        rules.append((f'name "{data["name"]}"', prefer(self.by_name.get(str(data["name"]), []))))
+        for old in data.get("previously", []):
+            rules.append((f'previous name "{old}"', prefer(self.by_name.get(str(old), []))))
+        return rules
 
 
 def match_one(

@@ -20,7 +20,7 @@ from typing import Any
 
 from reconciler.manifest.model import Entry
 from reconciler.plan import Change, FieldChange, Settle, Write
-from reconciler.planner.context import Context, Handle, match_one, path_ref, ref
+from reconciler.planner.context import Context, Handle, LiveNames, match_one, path_ref, ref
 
 PATH = "/v3/custom_fields"
 OPTIONS = "/v3/custom_field_options"
@@ -176,23 +176,12 @@ def _plan_options(ctx: Context, entry: Entry, row: Mapping[str, Any]) -> None:
     field_id = int(row["id"])
     field_name = str(entry.data["name"])
     live = {i: o for i, o in ctx.live_rows("custom_field_options").items() if o.get("custom_field_id") == field_id}
-    by_ext: dict[str, list[int]] = defaultdict(list)
-    by_name: dict[str, list[int]] = defaultdict(list)
-    for i, o in live.items():
-        if o.get("external_id"):
-            by_ext[str(o["external_id"])].append(i)
-        by_name[str(o.get("name"))].append(i)
-
+    names = LiveNames.of(live)
     claimed: dict[int, Entry] = {}
     desired: list[tuple[int, Mapping[str, Any], int | None]] = []
     for pos, option in enumerate(entry.data["options"]):
         sub = Entry("custom_fields", option, entry.at(f"options[{pos}]"))
-        rules: list[tuple[str, list[int]]] = []
-        if option.get("external_id"):
-            rules.append((f'external_id "{option["external_id"]}"', by_ext.get(str(option["external_id"]), [])))
-        rules.append((f'name "{option["name"]}"', _prefer_active(live, by_name.get(str(option["name"]), []))))
-        for old in option.get("previously", []):
-            rules.append((f'previous name "{old}"', _prefer_active(live, by_name.get(str(old), []))))
+        rules = names.rules(option, prefer=lambda ids: _prefer_active(live, ids))
         ok, live_id = match_one(ctx, "option", sub, rules, claimed)
         if ok:
             desired.append((pos, option, live_id))

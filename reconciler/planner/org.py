@@ -6,13 +6,12 @@ renamed, re-keyed or re-parented by PATCH; an unmatched entry is created (parent
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 from reconciler.manifest.model import Entry
 from reconciler.plan import Change, FieldChange, Settle, Write
-from reconciler.planner.context import Context, Handle, Index, match_one, ref
+from reconciler.planner.context import Context, Handle, Index, LiveNames, match_one, ref
 
 
 @dataclass(frozen=True)
@@ -31,28 +30,18 @@ OFFICES = Tree("offices", "office", "offices", "/v3/offices", "office")
 def index_tree(ctx: Context, tree: Tree) -> dict[int, int | None]:
     """Match desired entries to live objects and build the reference index for `tree`.
 
-    Returns {entry position: live id or None (to be created)}; entries that failed to match are left out. The index maps names and external ids of desired entries
-    (to their live id, or to their create-change key) and of unmatched live objects.
+    Returns {entry position: live id or None (to be created)}; entries that failed to match are left out.
+    The index maps names and external ids of desired entries (to their live id, or to their create-change
+    key) and of unmatched live objects.
     """
     live = ctx.live_rows(tree.collection)
-    by_ext: dict[str, list[int]] = defaultdict(list)
-    by_name: dict[str, list[int]] = defaultdict(list)
-    for oid, row in live.items():
-        if row.get("external_id"):
-            by_ext[str(row["external_id"])].append(oid)
-        by_name[str(row.get("name"))].append(oid)
-
+    names = LiveNames.of(live)
     claimed: dict[int, Entry] = {}
     matches: dict[int, int | None] = {}
     index = Index(tree.noun)
     for pos, entry in enumerate(ctx.entries(tree.section)):
         data = entry.data
-        rules: list[tuple[str, list[int]]] = []
-        if data.get("external_id"):
-            rules.append((f'external_id "{data["external_id"]}"', by_ext.get(str(data["external_id"]), [])))
-        rules.append((f'name "{data["name"]}"', by_name.get(str(data["name"]), [])))
-        for old in data.get("previously", []):
-            rules.append((f'previous name "{old}"', by_name.get(str(old), [])))
+        rules = names.rules(data)
         ok, live_id = match_one(ctx, tree.noun, entry, rules, claimed)
         if not ok:
             continue
