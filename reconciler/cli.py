@@ -17,6 +17,7 @@ import click
 
 from reconciler import __version__
 from reconciler.errors import ReconcilerError
+from reconciler.plan import TYPES
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -60,6 +61,7 @@ def schema() -> None:
 
 
 FORMATS = ("text", "json", "markdown")
+ONLY = click.Choice(TYPES)
 
 
 def _settings() -> Any:
@@ -122,7 +124,8 @@ def _render(plan: Any, fmt: str) -> str:
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Save the plan (JSON, with live fingerprints) for apply --plan.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when changes are pending, 0 when none.")
-@click.option("--only", "only", multiple=True, metavar="TYPE", help="Plan only these resource types (repeatable).")
+@click.option("--only", "only", multiple=True, type=ONLY, metavar="TYPE",
+              help=f"Plan only these resource types (repeatable): {', '.join(TYPES)}.")
 def plan(paths: Sequence[str], out: str | None, fmt: str, detailed_exitcode: bool, only: Sequence[str]) -> None:
     """Show the writes that would make the live organisation match the manifests. Never writes."""
     try:
@@ -193,7 +196,7 @@ def apply(
     try:
         if plan_file:
             if paths:
-                raise UsageError("give either manifest paths or --plan, not both")
+                raise click.UsageError("give either manifest paths or --plan, not both")
             result = _load_saved_plan(plan_file)
             settings = _settings()
             if result.api_url and result.api_url != settings.api_url:
@@ -240,7 +243,8 @@ def _apply_progress() -> Any:
 @cli.command()
 @click.option("--out", "out", default=".", show_default=True, type=click.Path(file_okay=False),
               help="Directory to write the manifests into (created if missing; files of the same name are replaced).")
-@click.option("--only", "only", multiple=True, metavar="TYPE", help="Export only the sections of these resource types.")
+@click.option("--only", "only", multiple=True, type=ONLY, metavar="TYPE",
+              help="Export only the sections of these resource types (repeatable).")
 def export(out: str, only: Sequence[str]) -> None:
     """Write manifests for the live organisation, one file per section, that plan to zero changes."""
     from pathlib import Path

@@ -146,7 +146,10 @@ def test_an_unresolvable_reference_is_reported_with_file_and_line(server: Server
 def test_a_usage_error_exits_64_never_2(server: Server) -> None:
     run = cli("plan", "examples/", "--format", "yaml", env=server.env())
     assert run.code == 64
-    assert cli("plan", "examples/", "--only", "departments", env=server.env()).code == 1
+    bad_type = cli("plan", "examples/", "--only", "departments", env=server.env())
+    assert bad_type.code == 64
+    assert "'departments' is not one of 'department'" in bad_type.stderr
+    assert cli("apply", "examples/", "--plan", "plan.json", env=server.env()).code == 64
 
 
 def test_export_writes_manifests_that_validate_and_plan_to_zero(server: Server, tmp_path: Path) -> None:
