@@ -209,15 +209,16 @@ def apply(
             click.echo("Nothing to apply.", err=True)
             return
         safety.check(result, allow_destructive=allow_destructive, force=force)
-        _confirm(yes)
         client = HarvestClient(settings)
         log = None
-        hook = _apply_progress()
+        hook = None
         try:
-            if plan_file:
+            if plan_file:  # before asking: nobody should confirm a plan that is then refused
                 changed = stale_objects(result, client)
                 if changed:
                     raise StalePlanError(changed)
+            _confirm(yes)
+            hook = _apply_progress()
             log = open(journal, "a", encoding="utf-8") if journal else None  # noqa: SIM115
             report = Executor(client, journal=log, progress=hook).apply(result)
         finally:
