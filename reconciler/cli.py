@@ -209,10 +209,7 @@ def apply(
             click.echo("Nothing to apply.", err=True)
             return
         safety.check(result, allow_destructive=allow_destructive, force=force)
-        client = HarvestClient(settings)
-        log = None
-        hook = None
-        try:
+        with HarvestClient(settings) as client:
             if plan_file:  # before asking: nobody should confirm a plan that is then refused
                 changed = stale_objects(result, client)
                 if changed:
@@ -220,12 +217,12 @@ def apply(
             _confirm(yes)
             hook = _apply_progress()
             log = open(journal, "a", encoding="utf-8") if journal else None  # noqa: SIM115
-            report = Executor(client, journal=log, progress=hook).apply(result)
-        finally:
-            if log is not None:
-                log.close()
-            _end_progress(hook)
-            client.close()
+            try:
+                report = Executor(client, journal=log, progress=hook).apply(result)
+            finally:
+                if log is not None:
+                    log.close()
+                _end_progress(hook)
         click.echo(f"Apply complete: {report.changes} change(s), {report.writes} write request(s).", err=True)
     except ReconcilerError as e:
         fail(e)
