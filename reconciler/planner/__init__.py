@@ -104,6 +104,10 @@ def build_plan(manifest: Manifest, live: LiveOrg, *, only: Iterable[str] = (), a
         plan_candidate_tags(ctx)
     if "users" in sections:
         plan_users(ctx)
+    for section in ("custom_fields", "candidate_tags"):
+        if manifest.policy.prune.get(section) == "enforce" and section not in manifest.present:
+            ctx.warn(f"policy.prune.{section} is enforce, but no manifest has a {section} section: nothing is "
+                     f"pruned (write `{section}: []` to manage an empty set)")
     if ctx.problems:
         raise PlanError(ctx.problems)
 

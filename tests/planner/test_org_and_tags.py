@@ -149,3 +149,16 @@ def test_prune_enforce_deletes_unlisted_tags_except_protected_ones() -> None:
 def test_a_section_no_manifest_mentions_is_not_managed() -> None:
     plan = build_plan(manifest(departments=[{"name": "Engineering"}]), live(departments=[ENG], candidate_tags=TAGS))
     assert plan.unmanaged == ()
+
+
+def test_enforce_on_a_section_no_manifest_mentions_prunes_nothing_and_says_so() -> None:
+    plan = build_plan(manifest(prune={"candidate_tags": "enforce"}, departments=[{"name": "Engineering"}]),
+                      live(departments=[ENG], candidate_tags=TAGS))
+    assert plan.changes == ()
+    assert any("policy.prune.candidate_tags is enforce, but no manifest" in w for w in plan.warnings)
+
+
+def test_an_empty_section_under_enforce_deletes_every_unprotected_tag() -> None:
+    m = manifest(prune={"candidate_tags": "enforce"}, protect={"candidate_tags": ["Do Not Contact"]}, candidate_tags=[])
+    plan = build_plan(m, live(candidate_tags=TAGS))
+    assert sorted(c.name for c in plan.changes) == ["Referral", "old-tag"]
