@@ -176,3 +176,9 @@ def test_an_unknown_email_matches_an_existing_user_by_employee_id() -> None:
                       live(users=[{**JANE, "emails": ["jane@acme.example"], "employee_id": "E-1002"}]))
     assert plan.changes == ()
     assert any("must first be added and verified" in w for w in plan.warnings)
+
+
+def test_empty_permission_lists_on_a_site_admin_agree_with_the_api_silently() -> None:
+    plan = build_plan(manifest(users=[{"email": "admin@acme.example", "job_permissions": [], "future_job_permissions": []}]),
+                      live(users=[ADMIN], jobs=JOBS))
+    assert plan.changes == () and plan.warnings == ()
