@@ -216,9 +216,11 @@ def _plan_options(ctx: Context, entry: Entry, row: Mapping[str, Any]) -> None:
             body["sort_order"] = order
         if lo.get("active") is False:
             fields["active"] = FieldChange(False, True)
-            # The reference phrases reactivation three ways; sending both active and name covers them all.
+            # The index phrases reactivation three ways (PATCH `active: true`; PATCH with the original name;
+            # PATCH with the desired name and the same custom_field_id) [seed]: this body satisfies all three.
             body["active"] = True
             body["name"] = option["name"]
+            body["custom_field_id"] = field_id
             reasons.append("archived option reactivated")
         if not body:
             ctx.same("custom_field_option")

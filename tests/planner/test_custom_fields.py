@@ -82,7 +82,8 @@ def test_an_unlisted_option_is_archived_not_destroyed() -> None:
 def test_a_listed_archived_option_is_reactivated_by_patch_never_recreated() -> None:
     plan = build_plan(manifest(custom_fields=[cost(options=["100 - Platform", "200 Sales", "900 - Legacy"])]),
                       live(custom_fields=[COST], custom_field_options=OPTS))
-    assert writes(plan) == [("PATCH", "/v3/custom_field_options/2004", {"active": True, "name": "900 - Legacy"})]
+    assert writes(plan) == [("PATCH", "/v3/custom_field_options/2004",
+                             {"active": True, "name": "900 - Legacy", "custom_field_id": 200})]
     assert plan.changes[0].reasons == ("archived option reactivated",)
 
 
