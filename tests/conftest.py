@@ -6,12 +6,13 @@ marked `e2e` may connect, but only to loopback addresses (the sandbox server the
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from reconciler.harvest.settings import is_loopback_host
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
@@ -19,13 +20,7 @@ _real_connect_ex = socket.socket.connect_ex
 
 def _is_loopback(address: Any) -> bool:
     if isinstance(address, tuple) and address:
-        host = address[0]
-        if host == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            return False
+        return is_loopback_host(str(address[0]))
     return isinstance(address, (str, bytes))  # AF_UNIX paths are local
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from reconciler.errors import Problem
 from reconciler.live import LiveOrg
 from reconciler.manifest.model import Entry, Manifest, Source
-from reconciler.plan import Change, Unmanaged
+from reconciler.plan import Change, FieldChange, Unmanaged
 
 Handle = int | str
 
@@ -143,6 +143,31 @@ class Context:
 
 def _show(handle: Handle) -> str:
     return f"id {handle}" if isinstance(handle, int) else "to be created"
+
+
+@dataclass
+class Diff:
+    """The managed fields of one live object that differ from the desired ones: for the plan and the PATCH."""
+
+    fields: dict[str, FieldChange] = field(default_factory=dict)
+    body: dict[str, Any] = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)
+
+    def compare(self, name: str, before: Any, after: Any, *, api: str | None = None, send: Any = None,
+                shown: tuple[Any, Any] | None = None) -> bool:
+        """Record `name` when `before != after`: the body gets `api` (default `name`) = `send` (default `after`).
+
+        `shown` replaces (before, after) in the plan, e.g. names instead of ids.
+        """
+        if before == after:
+            return False
+        self.fields[name] = FieldChange(*(shown or (before, after)))
+        self.body[api or name] = after if send is None else send
+        return True
+
+    def rename(self, before: Any, after: Any) -> None:
+        if self.compare("name", before, after):
+            self.reasons.append(f'renamed from "{before}"')
 
 
 @dataclass(frozen=True)

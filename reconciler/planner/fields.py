@@ -20,7 +20,7 @@ from typing import Any
 
 from reconciler.manifest.model import Entry
 from reconciler.plan import Change, FieldChange, Settle, Write
-from reconciler.planner.context import Context, Handle, LiveNames, match_one, path_ref, ref
+from reconciler.planner.context import Context, Diff, Handle, LiveNames, match_one, path_ref, ref
 
 PATH = "/v3/custom_fields"
 OPTIONS = "/v3/custom_field_options"
@@ -143,21 +143,15 @@ def _replace(ctx: Context, entry: Entry, row: Mapping[str, Any]) -> None:
 def _update(ctx: Context, entry: Entry, row: Mapping[str, Any]) -> None:
     data = entry.data
     live_id = int(row["id"])
-    fields: dict[str, FieldChange] = {}
-    body: dict[str, Any] = {}
-    reasons: list[str] = []
-    if row.get("name") != data["name"]:
-        fields["name"] = FieldChange(row.get("name"), data["name"])
-        body["name"] = data["name"]
-        reasons.append(f'renamed from "{row.get("name")}"')
+    diff = Diff()
+    diff.rename(row.get("name"), data["name"])
     for prop in PROPERTIES:
-        if prop in data and row.get(prop) != data[prop]:
-            fields[prop] = FieldChange(row.get(prop), data[prop])
-            body[prop] = data[prop]
+        if prop in data:
+            diff.compare(prop, row.get(prop), data[prop])
     if row.get("active") is False:
-        fields["active"] = FieldChange(False, True)
-        body["active"] = True
-        reasons.append("inactive field reactivated")
+        diff.compare("active", False, True)
+        diff.reasons.append("inactive field reactivated")
+    body, fields, reasons = diff.body, diff.fields, diff.reasons
     if body:
         write = Write("PATCH", f"{PATH}/{live_id}", body, Settle(PATH, {"ids": [live_id]}, {"id": live_id, **body}))
         ctx.add("custom_field", Change("update", "custom_field", str(data["name"]), f"custom_field:{live_id}", live_id,
@@ -201,27 +195,18 @@ def _plan_options(ctx: Context, entry: Entry, row: Mapping[str, Any]) -> None:
                                                    fields=fields, writes=(write,)))
             continue
         lo = live[live_id]
-        fields = {}
-        body = {}
-        reasons: list[str] = []
-        if lo.get("name") != option["name"]:
-            fields["name"] = FieldChange(lo.get("name"), option["name"])
-            body["name"] = option["name"]
-            reasons.append(f'renamed from "{lo.get("name")}"')
-        if "external_id" in option and lo.get("external_id") != option["external_id"]:
-            fields["external_id"] = FieldChange(lo.get("external_id"), option["external_id"])
-            body["external_id"] = option["external_id"]
-        if lo.get("sort_order") != order:
-            fields["sort_order"] = FieldChange(lo.get("sort_order"), order)
-            body["sort_order"] = order
+        diff = Diff()
+        diff.rename(lo.get("name"), option["name"])
+        if "external_id" in option:
+            diff.compare("external_id", lo.get("external_id"), option["external_id"])
+        diff.compare("sort_order", lo.get("sort_order"), order)
         if lo.get("active") is False:
-            fields["active"] = FieldChange(False, True)
             # The index phrases reactivation three ways (PATCH `active: true`; PATCH with the original name;
             # PATCH with the desired name and the same custom_field_id) [seed]: this body satisfies all three.
-            body["active"] = True
-            body["name"] = option["name"]
-            body["custom_field_id"] = field_id
-            reasons.append("archived option reactivated")
+            diff.compare("active", False, True)
+            diff.body.update(name=option["name"], custom_field_id=field_id)
+            diff.reasons.append("archived option reactivated")
+        body, fields, reasons = diff.body, diff.fields, diff.reasons
         if not body:
             ctx.same("custom_field_option")
             continue

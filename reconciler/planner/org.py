@@ -11,7 +11,7 @@ from typing import Any
 
 from reconciler.manifest.model import Entry
 from reconciler.plan import Change, FieldChange, Settle, Write
-from reconciler.planner.context import Context, Handle, Index, LiveNames, match_one, ref
+from reconciler.planner.context import Context, Diff, Handle, Index, LiveNames, match_one, ref
 
 
 @dataclass(frozen=True)
@@ -171,30 +171,23 @@ def _update(
     data = entry.data
     live_id = int(row["id"])
     index = ctx.indices[tree.type]
-    fields: dict[str, FieldChange] = {}
-    body: dict[str, Any] = {}
-    reasons: list[str] = []
-    if row.get("name") != data["name"]:
-        fields["name"] = FieldChange(row.get("name"), data["name"])
-        body["name"] = data["name"]
-        reasons.append(f'renamed from "{row.get("name")}"')
-    if "external_id" in data and row.get("external_id") != data["external_id"]:
-        fields["external_id"] = FieldChange(row.get("external_id"), data["external_id"])
-        body["external_id"] = data["external_id"]
-    if parent_managed and row.get("parent_id") != parent:
-        fields["parent"] = FieldChange(index.display(row.get("parent_id")), index.display(parent))
-        body["parent_id"] = ref(parent)
-        reasons.append("moved to the top level" if parent is None else "moved")
+    diff = Diff()
+    diff.rename(row.get("name"), data["name"])
+    if "external_id" in data:
+        diff.compare("external_id", row.get("external_id"), data["external_id"])
+    if parent_managed and diff.compare("parent", row.get("parent_id"), parent, api="parent_id", send=ref(parent),
+                                       shown=(index.display(row.get("parent_id")), index.display(parent))):
+        diff.reasons.append("moved to the top level" if parent is None else "moved")
     shown, api = _extra_fields(ctx, tree, entry)
-    api_names = {"location": "location", "primary_contact": "primary_in_house_contact_user_id"}
-    for k, v in shown.items():
-        api_key = api_names[k]
-        if row.get(api_key) != api[api_key]:
-            before = row.get(api_key) if k == "location" else _email_of(ctx, row.get(api_key))
-            fields[k] = FieldChange(before, v)
-            body[api_key] = api[api_key]
-    if not body:
+    if "location" in shown:
+        diff.compare("location", row.get("location"), api["location"])
+    if "primary_contact" in shown:
+        key = "primary_in_house_contact_user_id"
+        diff.compare("primary_contact", row.get(key), api[key], api=key,
+                     shown=(_email_of(ctx, row.get(key)), shown["primary_contact"]))
+    if not diff.body:
         return None
+    body, fields, reasons = diff.body, diff.fields, diff.reasons
     path = f"{tree.path}/{live_id}"
     settle = Settle(tree.path, {"ids": [live_id]}, {"id": live_id, **body})
     write = Write("PATCH", path, body, settle, bulk=f"PATCH {tree.path}/bulk", bulk_item={"id": live_id, **body})
