@@ -88,7 +88,7 @@ def _end_progress(hook: Any) -> None:
         click.echo("\r" + " " * 78 + "\r", err=True, nl=False)
 
 
-def _make_plan(paths: Sequence[str], only: Sequence[str]) -> Any:
+def _make_plan(paths: Sequence[str], only: Sequence[str], *, fingerprints: bool = False) -> Any:
     """Load and validate manifests, read the live org (GETs only), and plan."""
     from reconciler.harvest import HarvestReader
     from reconciler.manifest import load
@@ -105,7 +105,7 @@ def _make_plan(paths: Sequence[str], only: Sequence[str]) -> Any:
         finally:
             _end_progress(hook)
         click.echo(f"Read the live organisation with {reader.request_count} API request(s).", err=True)
-    return build_plan(manifest, live, only=chosen, api_url=settings.api_url)
+    return build_plan(manifest, live, only=chosen, api_url=settings.api_url, fingerprints=fingerprints)
 
 
 def _render(plan: Any, fmt: str) -> str:
@@ -129,7 +129,7 @@ def _render(plan: Any, fmt: str) -> str:
 def plan(paths: Sequence[str], out: str | None, fmt: str, detailed_exitcode: bool, only: Sequence[str]) -> None:
     """Show the writes that would make the live organisation match the manifests. Never writes."""
     try:
-        result = _make_plan(paths, only)
+        result = _make_plan(paths, only, fingerprints=bool(out))
         if out:
             _write_file(out, result.dumps(include_fingerprints=True))
             click.echo(f"Saved the plan to {out}.", err=True)

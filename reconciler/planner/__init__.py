@@ -84,8 +84,14 @@ def collections_needed(manifest: Manifest, only: Iterable[str] = ()) -> list[str
     return sorted(needed)
 
 
-def build_plan(manifest: Manifest, live: LiveOrg, *, only: Iterable[str] = (), api_url: str = "") -> Plan:
-    """Compare desired with live and return the minimal, ordered plan. Raises PlanError."""
+def build_plan(
+    manifest: Manifest, live: LiveOrg, *, only: Iterable[str] = (), api_url: str = "", fingerprints: bool = True
+) -> Plan:
+    """Compare desired with live and return the minimal, ordered plan. Raises PlanError.
+
+    `fingerprints=False` skips digesting every live object: only a plan that is saved for a later
+    `apply --plan` needs them.
+    """
     chosen = check_only(only)
     sections = sections_to_plan(manifest, chosen)
     ctx = Context(manifest, live)
@@ -131,7 +137,7 @@ def build_plan(manifest: Manifest, live: LiveOrg, *, only: Iterable[str] = (), a
         api_url=api_url,
         manifest_digest=manifest.digest,
         only=chosen,
-        fingerprints=live.fingerprints(),
+        fingerprints=live.fingerprints() if fingerprints else {},
         reads=live.reads,
     )
 

@@ -85,3 +85,9 @@ def test_plan_json_has_the_stable_contract_and_round_trips() -> None:
 def test_a_file_that_is_not_a_plan_is_rejected() -> None:
     with pytest.raises(ValueError, match="format_version"):
         Plan.from_json({"format_version": 99})
+
+
+def test_fingerprints_are_computed_only_when_asked_for() -> None:
+    m = manifest(candidate_tags=["tag-0"])
+    assert build_plan(m, live(candidate_tags=TAGS), fingerprints=False).fingerprints == {}
+    assert build_plan(m, live(candidate_tags=TAGS)).fingerprints["candidate_tags"].keys() == {str(t["id"]) for t in TAGS}
