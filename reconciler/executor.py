@@ -23,8 +23,11 @@ from typing import Any, Protocol, TextIO
 from reconciler.errors import ApiError, ApplyError, HarvestError, OutcomeUnknownError
 from reconciler.plan import Change, Plan, Settle, Write
 
-#: How many times a write with an unknown outcome is settled and re-sent before giving up.
-MAX_SETTLE_ATTEMPTS = 3
+#: How many times a write with an unknown outcome is sent (each time settled by re-reading) before giving up.
+MAX_SETTLE_ATTEMPTS = 5
+#: Back-off before re-sending a write found not committed: 1 s, 2 s, 4 s, ... capped, so a struggling
+#: server is not hammered.
+RESEND_BACKOFF_CAP = 30.0
 
 
 class Writer(Protocol):
@@ -60,8 +63,10 @@ class Executor:
         progress: Progress | None = None,
         bulk_min: int = 3,
         clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.client = client
+        self.sleep = sleep
         self.journal = journal
         self.progress = progress
         self.bulk_min = bulk_min
@@ -139,6 +144,7 @@ class Executor:
                     return
                 if attempt == MAX_SETTLE_ATTEMPTS:
                     raise
+                self.sleep(min(RESEND_BACKOFF_CAP, 2.0 ** (attempt - 1)))
                 continue
             status = getattr(result, "status", None)
             body_out = getattr(result, "body", None)

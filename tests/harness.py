@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from reconciler.executor import Executor
 from reconciler.harvest import HarvestClient, HarvestReader, Settings
 from reconciler.sandbox import Sandbox
 from tests.support import FakeClock
@@ -39,6 +40,10 @@ class Rig:
 
     def client(self) -> HarvestClient:
         return HarvestClient(SETTINGS, transport=self.sandbox.transport(), clock=self.clock.time, sleep=self.clock.sleep)
+
+    def executor(self, **kwargs: Any) -> Executor:
+        """An executor writing through a fresh client, sleeping on the fake clock."""
+        return Executor(self.client(), clock=self.clock.time, sleep=self.clock.sleep, **kwargs)
 
     def writes(self) -> list[tuple[str, str, Any]]:
         return [(r.method, r.path, r.body) for r in self.sandbox.writes()]

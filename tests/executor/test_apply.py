@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from reconciler.errors import ApplyError
-from reconciler.executor import Executor
 from reconciler.plan import Plan
 from reconciler.planner import build_plan
 from reconciler.reading import read_for_manifest
@@ -35,7 +34,7 @@ def test_apply_sends_exactly_the_planned_writes_and_converges() -> None:
     assert planned_writes(plan) == [("POST", "/v3/departments"), ("PATCH", "/v3/departments/22"),
                                     ("POST", "/v3/candidate_tags")]
     rig.sandbox.clear_log()
-    Executor(rig.client(), bulk_min=3).apply(plan)
+    rig.executor(bulk_min=3).apply(plan)
     assert [(m_, p) for m_, p, _ in rig.writes()] == planned_writes(plan)
     assert plan_for(rig, m).changes == ()
 
@@ -43,7 +42,7 @@ def test_apply_sends_exactly_the_planned_writes_and_converges() -> None:
 def test_a_child_created_under_a_new_parent_gets_the_parents_new_id() -> None:
     rig = Rig()
     m = manifest(departments=[{"name": "Tools", "parent": "Platform"}, {"name": "DX", "parent": "Tools"}])
-    Executor(rig.client()).apply(plan_for(rig, m))
+    rig.executor().apply(plan_for(rig, m))
     rows = {d["name"]: d for d in rig.sandbox.rows("departments")}
     assert rows["DX"]["parent_id"] == rows["Tools"]["id"]
     assert rows["Tools"]["parent_id"] == 11
@@ -56,7 +55,7 @@ def test_several_option_archives_become_one_bulk_request_and_are_polled() -> Non
     plan = plan_for(rig, m)
     assert [c.action for c in plan.changes] == ["delete", "delete", "delete"]
     rig.sandbox.clear_log()
-    Executor(rig.client(), bulk_min=3).apply(plan)
+    rig.executor(bulk_min=3).apply(plan)
     assert [(m_, p) for m_, p, _ in rig.writes()] == [("DELETE", "/v3/custom_field_options/bulk")]
     assert rig.writes()[0][2] == {"data": [2012, 2013, 2014]}
     assert any(r.path.startswith("/v3/bulk_requests/") for r in rig.sandbox.log)
@@ -69,7 +68,7 @@ def test_two_bulkable_changes_are_sent_singly_because_bulk_would_cost_more() -> 
                                   "value_type": "single_select", "options": ["Junior", "Mid"]}])
     plan = plan_for(rig, m)
     rig.sandbox.clear_log()
-    Executor(rig.client(), bulk_min=3).apply(plan)
+    rig.executor(bulk_min=3).apply(plan)
     assert [(m_, p) for m_, p, _ in rig.writes()] == [("DELETE", "/v3/custom_field_options/2013"),
                                                       ("DELETE", "/v3/custom_field_options/2014")]
 
@@ -79,7 +78,7 @@ def test_a_write_whose_reply_was_lost_is_settled_by_rereading_not_repeated() -> 
     plan = plan_for(rig, manifest(candidate_tags=["Referral", "Fresh"]))
     rig.sandbox.add_fault("drop_after", method="POST", path="/v3/candidate_tags")
     journal = io.StringIO()
-    Executor(rig.client(), journal=journal).apply(plan)
+    rig.executor(journal=journal).apply(plan)
     assert [t["name"] for t in rig.sandbox.rows("candidate_tags")].count("Fresh") == 1
     assert [m for m, _, _ in rig.writes()] == ["POST"]
     assert json.loads(journal.getvalue().splitlines()[0])["status"] == "settled"
@@ -89,7 +88,7 @@ def test_a_write_dropped_before_processing_is_found_missing_and_sent_again_once(
     rig = Rig()
     plan = plan_for(rig, manifest(candidate_tags=["Referral", "Fresh"]))
     rig.sandbox.add_fault("drop_before", method="POST", path="/v3/candidate_tags")
-    Executor(rig.client()).apply(plan)
+    rig.executor().apply(plan)
     assert [t["name"] for t in rig.sandbox.rows("candidate_tags")].count("Fresh") == 1
     assert [m for m, _, _ in rig.writes()] == ["POST", "POST"]
 
@@ -101,7 +100,7 @@ def test_the_first_failure_stops_the_apply_and_says_what_was_and_was_not_done() 
         other.post("/v3/candidate_tags", {"name": "B-new"})
     rig.sandbox.clear_log()
     with pytest.raises(ApplyError) as e:
-        Executor(rig.client()).apply(plan)
+        rig.executor().apply(plan)
     text = str(e.value)
     assert "applied 1 of 3 changes" in text
     assert "failed: create candidate_tag B-new: POST /v3/candidate_tags -> 422" in text
@@ -113,7 +112,7 @@ def test_the_journal_has_one_json_line_per_write_without_secrets() -> None:
     rig = Rig()
     plan = plan_for(rig, manifest(candidate_tags=["X1", "X2"]))
     journal = io.StringIO()
-    Executor(rig.client(), journal=journal).apply(plan)
+    rig.executor(journal=journal).apply(plan)
     lines = [json.loads(line) for line in journal.getvalue().splitlines()]
     assert [(x["type"], x["name"], x["method"], x["path"], x["status"]) for x in lines] == [
         ("candidate_tag", "X1", "POST", "/v3/candidate_tags", 201),
@@ -152,7 +151,7 @@ def test_per_row_bulk_failures_are_reported_and_stop_the_apply() -> None:
     with rig.client() as other:  # "Fellow" appears in the UI between plan and apply
         other.post("/v3/custom_field_options", {"custom_field_id": 201, "name": "Fellow"})
     with pytest.raises(ApplyError) as e:
-        Executor(rig.client(), bulk_min=3).apply(plan)
+        rig.executor(bulk_min=3).apply(plan)
     text = str(e.value)
     assert "failed: bulk of 3 custom_field_option changes" in text
     assert "POST /v3/custom_field_options/bulk: 1 of 3 rows failed" in text
@@ -196,3 +195,23 @@ def test_the_site_admin_check_costs_one_filtered_request_when_users_are_not_read
         read_for_manifest(reader, manifest(candidate_tags=["Referral"]), acting_user_id="1001")
     assert [(r.path, r.query.get("ids")) for r in rig.sandbox.log if r.path != "/token"] == [
         ("/v3/candidate_tags", None), ("/v3/users", "1001")]
+
+
+def test_a_write_found_uncommitted_is_resent_only_after_a_growing_pause() -> None:
+    rig = Rig()
+    plan = plan_for(rig, manifest(candidate_tags=["Referral", "Fresh"]))
+    rig.sandbox.add_fault("500", method="POST", path="/v3/candidate_tags", count=3)
+    rig.executor().apply(plan)
+    assert [m for m, _, _ in rig.writes()] == ["POST"] * 4
+    assert [s for s in rig.clock.sleeps if s in (1.0, 2.0, 4.0)] == [1.0, 2.0, 4.0]
+    assert [t["name"] for t in rig.sandbox.rows("candidate_tags")].count("Fresh") == 1
+
+
+def test_a_write_that_keeps_failing_stops_the_apply_after_five_attempts() -> None:
+    rig = Rig()
+    plan = plan_for(rig, manifest(candidate_tags=["Referral", "Fresh"]))
+    rig.sandbox.add_fault("500", method="POST", path="/v3/candidate_tags", count=10)
+    with pytest.raises(ApplyError, match="applied 0 of 1 changes; failed: create candidate_tag Fresh: "
+                                         r"POST /v3/candidate_tags -> outcome unknown \(server answered 500"):
+        rig.executor().apply(plan)
+    assert len(rig.writes()) == 5

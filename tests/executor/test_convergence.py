@@ -8,7 +8,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.executor import Executor
 from reconciler.manifest import load
 from reconciler.planner import build_plan
 from reconciler.reading import read_for_manifest
@@ -32,7 +31,7 @@ def test_the_examples_converge_through_429s_5xx_and_lost_replies_without_duplica
     m = load([str(ROOT / "examples")])
     with rig.reader() as reader:
         plan = build_plan(m, read_for_manifest(reader, m))
-    Executor(rig.client()).apply(plan)
+    rig.executor().apply(plan)
     with rig.reader() as reader:
         assert build_plan(m, read_for_manifest(reader, m)).changes == ()
     no_duplicates(rig)
@@ -46,7 +45,7 @@ def test_a_bulk_request_whose_reply_is_lost_is_settled_row_by_row() -> None:
     with rig.reader() as reader:
         plan = build_plan(m, read_for_manifest(reader, m))
     rig.sandbox.add_fault("drop_after", method="DELETE", path="/v3/custom_field_options/bulk")
-    Executor(rig.client(), bulk_min=3).apply(plan)
+    rig.executor(bulk_min=3).apply(plan)
     with rig.reader() as reader:
         assert build_plan(m, read_for_manifest(reader, m)).changes == ()
 
@@ -63,7 +62,7 @@ def test_candidate_tags_converge_to_exactly_the_desired_set_under_prune_enforce(
     rig = Rig(data)
     m = manifest(prune={"candidate_tags": "enforce"}, candidate_tags=desired)
     with rig.reader() as reader:
-        Executor(rig.client()).apply(build_plan(m, read_for_manifest(reader, m)))
+        rig.executor().apply(build_plan(m, read_for_manifest(reader, m)))
     assert sorted(t["name"] for t in rig.sandbox.rows("candidate_tags")) == sorted(desired)
     with rig.reader() as reader:
         assert build_plan(m, read_for_manifest(reader, m)).changes == ()
@@ -88,7 +87,7 @@ def test_options_converge_to_exactly_the_desired_active_list_in_order(
     m = manifest(custom_fields=[{"name": "Seniority", "key": "seniority", "field_type": "job",
                                   "value_type": "single_select", "options": desired}])
     with rig.reader() as reader:
-        Executor(rig.client()).apply(build_plan(m, read_for_manifest(reader, m)))
+        rig.executor().apply(build_plan(m, read_for_manifest(reader, m)))
     active = sorted((o for o in rig.sandbox.rows("custom_field_options") if o["custom_field_id"] == 201 and o["active"]),
                     key=lambda o: o["sort_order"])
     assert [o["name"] for o in active] == desired

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import yaml
 
-from reconciler.executor import Executor
 from reconciler.export import collections_for, export_documents
 from reconciler.live import LiveOrg, by_id, plan_reads, read_live
 from reconciler.manifest import load
@@ -47,7 +46,7 @@ def test_export_after_applying_the_examples_still_plans_to_zero(tmp_path: Path) 
     rig = Rig()
     manifest = load([str(ROOT / "examples")])
     with rig.reader() as reader:
-        Executor(rig.client()).apply(build_plan(manifest, read_for_manifest(reader, manifest)))
+        rig.executor().apply(build_plan(manifest, read_for_manifest(reader, manifest)))
     export_to(rig, tmp_path)
     assert plan_dir(rig, tmp_path).changes == ()
 
