@@ -27,6 +27,7 @@ PHASE = {
     "department": 10,
     "office": 20,
     "user": 30,
+    "office_contact": 35,
     "custom_field": 40,
     "custom_field_option": 50,
     "custom_field_scope_create": 55,

@@ -11,7 +11,7 @@ from typing import Any
 
 from reconciler.manifest.model import Entry
 from reconciler.plan import Change, FieldChange, Settle, Write
-from reconciler.planner.context import Context, Diff, Handle, Index, LiveNames, match_one, ref
+from reconciler.planner.context import Context, Diff, Handle, Index, LiveNames, match_one, path_ref, ref
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,8 @@ def _extra_fields(ctx: Context, tree: Tree, entry: Entry) -> tuple[dict[str, Any
     return shown, api
 
 
-def _user_id(ctx: Context, email: str, entry: Entry) -> int | None:
+def _user_id(ctx: Context, email: str, entry: Entry) -> Handle | None:
+    """The live id of the user with `email`, or the key of the user's create in this plan, or a problem."""
     wanted = email.lower()
     found = [
         uid
@@ -134,6 +135,8 @@ def _user_id(ctx: Context, email: str, entry: Entry) -> int | None:
     ]
     if len(found) == 1:
         return found[0]
+    if not found and any(str(e.data.get("email", "")).lower() == wanted for e in ctx.entries("users")):
+        return f"user:{wanted}"  # created by this plan (users come after offices): set in a later change
     if not found:
         ctx.problem(
             entry.at("primary_contact"),
@@ -156,6 +159,12 @@ def _create(ctx: Context, tree: Tree, entry: Entry, parent: Handle | None) -> Ch
         body["parent_id"] = ref(parent)
         fields["parent"] = FieldChange(None, ctx.indices[tree.type].display(parent))
     shown, api = _extra_fields(ctx, tree, entry)
+    contact = api.pop(CONTACT, None)
+    if isinstance(contact, str):
+        _defer_contact(ctx, tree, entry, key, None, contact)
+        shown.pop("primary_contact")
+    elif contact is not None:
+        body[CONTACT] = contact
     for k, v in shown.items():
         if v is not None:
             fields[k] = FieldChange(None, v)
@@ -163,6 +172,22 @@ def _create(ctx: Context, tree: Tree, entry: Entry, parent: Handle | None) -> Ch
     match = {"name": data["name"]}
     write = Write("POST", tree.path, body, Settle(tree.path, {}, match))
     return Change("create", tree.type, str(data["name"]), key, writes=(write,), fields=fields)
+
+
+CONTACT = "primary_in_house_contact_user_id"
+
+
+def _defer_contact(ctx: Context, tree: Tree, entry: Entry, office: Handle, before: Any, user_key: str) -> None:
+    """Set an office's primary contact to a user this plan creates, after the users phase."""
+    body = {CONTACT: {"$ref": user_key}}
+    settle = Settle(tree.path, {}, {"name": entry.data["name"], CONTACT: {"$ref": user_key}})
+    write = Write("PATCH", f"{tree.path}/{path_ref(office)}", body, settle)
+    ctx.add("office_contact", Change(
+        "update", tree.type, str(entry.data["name"]), f"{tree.type}:contact:{office}",
+        office if isinstance(office, int) else None,
+        fields={"primary_contact": FieldChange(before, entry.data["primary_contact"])},
+        reasons=("the contact is a user created by this apply, so it is set after the user exists",),
+        writes=(write,)))
 
 
 def _update(
@@ -182,9 +207,12 @@ def _update(
     if "location" in shown:
         diff.compare("location", row.get("location"), api["location"])
     if "primary_contact" in shown:
-        key = "primary_in_house_contact_user_id"
-        diff.compare("primary_contact", row.get(key), api[key], api=key,
-                     shown=(_email_of(ctx, row.get(key)), shown["primary_contact"]))
+        before = _email_of(ctx, row.get(CONTACT))
+        if isinstance(api[CONTACT], str):
+            _defer_contact(ctx, tree, entry, live_id, before, api[CONTACT])
+        else:
+            diff.compare("primary_contact", row.get(CONTACT), api[CONTACT], api=CONTACT,
+                         shown=(before, shown["primary_contact"]))
     if not diff.body:
         return None
     body, fields, reasons = diff.body, diff.fields, diff.reasons

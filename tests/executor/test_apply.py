@@ -215,3 +215,14 @@ def test_a_write_that_keeps_failing_stops_the_apply_after_five_attempts() -> Non
                                          r"POST /v3/candidate_tags -> outcome unknown \(server answered 500"):
         rig.executor().apply(plan)
     assert len(rig.writes()) == 5
+
+
+def test_an_office_contact_created_in_the_same_apply_converges() -> None:
+    rig = Rig()
+    m = manifest(offices=[{"name": "Berlin", "primary_contact": "nia@acme.example"}, {"name": "Oslo", "primary_contact": "nia@acme.example"}],
+                 users=[{"email": "nia@acme.example", "first_name": "Nia", "last_name": "Hire"}])
+    rig.executor().apply(plan_for(rig, m))
+    nia = next(u for u in rig.sandbox.rows("users") if u["primary_email"] == "nia@acme.example")
+    contacts = {o["name"]: o["primary_in_house_contact_user_id"] for o in rig.sandbox.rows("offices")}
+    assert contacts["Berlin"] == contacts["Oslo"] == nia["id"]
+    assert plan_for(rig, m).changes == ()

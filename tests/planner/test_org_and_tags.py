@@ -162,3 +162,15 @@ def test_an_empty_section_under_enforce_deletes_every_unprotected_tag() -> None:
     m = manifest(prune={"candidate_tags": "enforce"}, protect={"candidate_tags": ["Do Not Contact"]}, candidate_tags=[])
     plan = build_plan(m, live(candidate_tags=TAGS))
     assert sorted(c.name for c in plan.changes) == ["Referral", "old-tag"]
+
+
+def test_a_primary_contact_created_by_the_same_plan_is_set_after_the_user_exists() -> None:
+    m = manifest(offices=[{"name": "Berlin", "primary_contact": "nia@acme.example"}, {"name": "Oslo", "primary_contact": "nia@acme.example"}],
+                 users=[{"email": "Nia@acme.example", "first_name": "Nia", "last_name": "Hire"}])
+    plan = build_plan(m, live(offices=[office(112, "Berlin")]))
+    assert [(w[0], w[1]) for w in writes(plan)] == [
+        ("POST", "/v3/offices"), ("POST", "/v3/users"),
+        ("PATCH", "/v3/offices/112"), ("PATCH", "/v3/offices/{$ref:office:Oslo}")]
+    assert writes(plan)[0][2] == {"name": "Oslo"}
+    assert writes(plan)[2][2] == {"primary_in_house_contact_user_id": {"$ref": "user:nia@acme.example"}}
+    assert plan.changes[2].fields["primary_contact"].after == "nia@acme.example"
