@@ -94,10 +94,13 @@ def plan_tree(ctx: Context, tree: Tree, matches: dict[int, int | None]) -> None:
             else:
                 updates.append(change)
 
-    _check_cycles(ctx, tree, final_parent, index)
+    if not _check_cycles(ctx, tree, final_parent, index):
+        return
     for change in _parents_first(creates):
         ctx.add(tree.type, change)
-    for change in updates:
+    # Shallowest first in the final tree: when a node moves under a new parent, that parent's chain is
+    # already final, so no intermediate state has a cycle (which the API would refuse).
+    for change in sorted(updates, key=lambda c: _depth(final_parent, c.id)):
         ctx.add(tree.type, change)
 
     if tree.section in ctx.manifest.present and ctx.prune_mode(tree.section) != "off":
@@ -250,8 +253,16 @@ def _parents_first(creates: list[tuple[Change, Handle | None]]) -> list[Change]:
     return done
 
 
-def _check_cycles(ctx: Context, tree: Tree, parents: dict[Handle, Handle | None], index: Index) -> None:
-    """After the plan, every parent chain must end at the top level."""
+def _depth(parents: dict[Handle, Handle | None], node: Handle | None) -> int:
+    depth = 0
+    while node is not None and depth <= len(parents):
+        node = parents.get(node)
+        depth += 1
+    return depth
+
+
+def _check_cycles(ctx: Context, tree: Tree, parents: dict[Handle, Handle | None], index: Index) -> bool:
+    """After the plan, every parent chain must end at the top level. False (and a problem) when one does not."""
     for start in sorted(parents, key=str):
         seen: list[Handle] = []
         node: Handle | None = start
@@ -261,4 +272,5 @@ def _check_cycles(ctx: Context, tree: Tree, parents: dict[Handle, Handle | None]
         if node is not None and node == start:
             names = " -> ".join(str(index.display(n)) for n in [*seen, start])
             ctx.problem(tree.section, f"the planned {tree.noun} tree has a cycle: {names}")
-            return
+            return False
+    return True

@@ -226,3 +226,12 @@ def test_an_office_contact_created_in_the_same_apply_converges() -> None:
     contacts = {o["name"]: o["primary_in_house_contact_user_id"] for o in rig.sandbox.rows("offices")}
     assert contacts["Berlin"] == contacts["Oslo"] == nia["id"]
     assert plan_for(rig, m).changes == ()
+
+
+def test_swapping_a_parent_and_its_child_applies_without_a_refused_cycle() -> None:
+    rig = Rig()
+    m = manifest(departments=[{"name": "Engineering", "parent": "Platform"}, {"name": "Platform", "parent": None}])
+    rig.executor().apply(plan_for(rig, m))
+    rows = {d["name"]: d for d in rig.sandbox.rows("departments")}
+    assert rows["Engineering"]["parent_id"] == rows["Platform"]["id"] and rows["Platform"]["parent_id"] is None
+    assert plan_for(rig, m).changes == ()

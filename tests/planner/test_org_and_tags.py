@@ -174,3 +174,10 @@ def test_a_primary_contact_created_by_the_same_plan_is_set_after_the_user_exists
     assert writes(plan)[0][2] == {"name": "Oslo"}
     assert writes(plan)[2][2] == {"primary_in_house_contact_user_id": {"$ref": "user:nia@acme.example"}}
     assert plan.changes[2].fields["primary_contact"].after == "nia@acme.example"
+
+
+def test_swapping_parent_and_child_moves_the_future_parent_first_so_no_step_is_a_cycle() -> None:
+    m = manifest(departments=[{"name": "Engineering", "parent": "Platform"}, {"name": "Platform", "parent": None}])
+    plan = build_plan(m, live(departments=[ENG, PLAT]))
+    assert writes(plan) == [("PATCH", "/v3/departments/11", {"parent_id": None}),
+                            ("PATCH", "/v3/departments/10", {"parent_id": 11})]
