@@ -189,7 +189,9 @@ class Plan:
                 fingerprints={k: dict(v) for k, v in data.get("fingerprints", {}).items()},
                 reads={k: tuple((str(p), dict(q)) for p, q in v) for k, v in data.get("reads", {}).items()},
             )
-        except (KeyError, TypeError, AttributeError) as e:
+        except KeyError as e:
+            raise ValueError(f"malformed plan: a change or write lacks the key {e}") from e
+        except (TypeError, AttributeError) as e:
             raise ValueError(f"malformed plan: {e}") from e
 
 
@@ -224,7 +226,7 @@ def _write_to_json(w: Write) -> dict[str, Any]:
 
 
 def _change_from_json(d: Mapping[str, Any]) -> Change:
-    if d["action"] not in ACTIONS or d["type"] not in TYPES:
+    if d.get("action") not in ACTIONS or d.get("type") not in TYPES:
         raise ValueError(f"unknown action/type {d['action']!r}/{d['type']!r}")
     return Change(
         action=d["action"],

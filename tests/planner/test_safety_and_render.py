@@ -91,3 +91,10 @@ def test_fingerprints_are_computed_only_when_asked_for() -> None:
     m = manifest(candidate_tags=["tag-0"])
     assert build_plan(m, live(candidate_tags=TAGS), fingerprints=False).fingerprints == {}
     assert build_plan(m, live(candidate_tags=TAGS)).fingerprints["candidate_tags"].keys() == {str(t["id"]) for t in TAGS}
+
+
+def test_a_malformed_saved_plan_is_rejected_with_a_readable_reason() -> None:
+    with pytest.raises(ValueError, match="unknown action/type 'explode'/None"):
+        Plan.from_json({"format_version": 1, "changes": [{"action": "explode"}]})
+    with pytest.raises(ValueError, match="lacks the key 'key'"):
+        Plan.from_json({"format_version": 1, "changes": [{"action": "create", "type": "department", "name": "x"}]})
