@@ -227,7 +227,7 @@ def _write_to_json(w: Write) -> dict[str, Any]:
 
 def _change_from_json(d: Mapping[str, Any]) -> Change:
     if d.get("action") not in ACTIONS or d.get("type") not in TYPES:
-        raise ValueError(f"unknown action/type {d['action']!r}/{d['type']!r}")
+        raise ValueError(f"unknown action/type {d.get('action')!r}/{d.get('type')!r}")
     return Change(
         action=d["action"],
         type=d["type"],
