@@ -12,7 +12,7 @@ from reconciler.manifest import load
 from reconciler.plan import Plan
 from reconciler.planner import build_plan
 from reconciler.reading import read_for_manifest
-from tests.harness import ROOT, Rig
+from tests.harness import ROOT, Rig, seed
 
 SECTIONS = ["departments", "offices", "custom_fields", "candidate_tags", "users"]
 
@@ -72,3 +72,14 @@ def test_ambiguous_names_without_external_ids_are_reported(tmp_path: Path) -> No
                                   {"id": 2, "name": "Ops", "parent_id": 1, "external_id": None}])}
     result = export_documents(LiveOrg(rows=rows), ["departments"])
     assert any('department "Ops" (id 1) shares its name' in n for n in result.notes)
+
+
+def test_a_grant_on_a_confidential_job_round_trips_by_job_id(tmp_path: Path) -> None:
+    data = seed()
+    data["user_job_permissions"].append({"id": 599, "user_id": 1003, "job_id": 407, "role_id": 2, "automated": False,
+                                         "created_at": "2026-01-15T10:00:00.000Z", "updated_at": "2026-01-15T10:00:00.000Z"})
+    rig = Rig(data)
+    export_to(rig, tmp_path, ["users"])
+    users = {u["email"]: u for u in yaml.safe_load((tmp_path / "users.yaml").read_text())["users"]}
+    assert {"job": 407, "role": "Standard"} in users["raj@acme.example"]["job_permissions"]
+    assert plan_dir(rig, tmp_path).changes == ()

@@ -182,3 +182,12 @@ def test_empty_permission_lists_on_a_site_admin_agree_with_the_api_silently() ->
     plan = build_plan(manifest(users=[{"email": "admin@acme.example", "job_permissions": [], "future_job_permissions": []}]),
                       live(users=[ADMIN], jobs=JOBS))
     assert plan.changes == () and plan.warnings == ()
+
+
+def test_a_confidential_job_missing_from_the_jobs_list_resolves_by_the_id_a_live_grant_names() -> None:
+    m = manifest(users=[{"email": "jane@acme.example", "job_permissions": [{"job": 407, "role": "Standard"}]}])
+    plan = build_plan(m, live(users=[JANE], jobs=JOBS, user_job_permissions=grants((509, 1002, 407, 2))))
+    assert plan.changes == ()
+    with pytest.raises(PlanError, match='unknown job "408"'):
+        build_plan(manifest(users=[{"email": "jane@acme.example", "job_permissions": [{"job": 408, "role": "Standard"}]}]),
+                   live(users=[JANE], jobs=JOBS, user_job_permissions=grants((509, 1002, 407, 2))))
