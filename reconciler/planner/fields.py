@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.manifest.model import Entry
+from reconciler.manifest.sections import CUSTOM_FIELD
 from reconciler.plan import Change, FieldChange, Settle, Write
 from reconciler.planner.context import Context, Diff, Handle, LiveNames, match_one, path_ref, ref
 
@@ -26,16 +27,12 @@ PATH = "/v3/custom_fields"
 OPTIONS = "/v3/custom_field_options"
 SELECT_TYPES = frozenset({"single_select", "multi_select"})
 
-#: Manifest properties compared against the live field of the same name (all optional, all pass-through).
-PROPERTIES = (
-    "description",
-    "required",
-    "private",
-    "api_only",
-    "expose_in_job_board_api",
-    "require_approval",
-    "trigger_new_version",
-)
+#: Manifest keys of a custom field that are not pass-through properties of the API object.
+STRUCTURAL = frozenset({"name", "key", "field_type", "value_type", "departments", "offices", "options", "previously"})
+
+#: Properties compared with the live field's key of the same name and sent as-is ("type-specific properties
+#: pass through as the API names them"): every other key of the manifest's custom-field definition.
+PROPERTIES: tuple[str, ...] = tuple(k for k in CUSTOM_FIELD.keys() if k not in STRUCTURAL)  # noqa: SIM118 - not a dict
 
 
 def plan_custom_fields(ctx: Context) -> None:
