@@ -75,11 +75,9 @@ def _scoped(name: str, description: str, schema: Mapping[str, Any], field_types:
     return Prop(name, f"{description} {note}", schema, field_types=field_types)
 
 
-DEPARTMENT = ObjectDef(
-    "department",
-    "A department. Identity: `external_id` when given, else `name` (or a `previously` name).",
-    (
-        Prop("name", "The department's display name.", NAME, required=True),
+def _tree_identity(noun: str) -> tuple[Prop, Prop]:
+    """The `external_id` and `parent` keys that departments and offices share."""
+    return (
         Prop(
             "external_id",
             "The HRIS id. When given it is the identity, so renames are safe. null = none.",
@@ -87,9 +85,18 @@ DEPARTMENT = ObjectDef(
         ),
         Prop(
             "parent",
-            "The parent department, by name or external_id. null = top level; omitted = unmanaged.",
+            f"The parent {noun}, by name or external_id. null = top level; omitted = unmanaged.",
             nullable(REFERENCE),
         ),
+    )
+
+
+DEPARTMENT = ObjectDef(
+    "department",
+    "A department. Identity: `external_id` when given, else `name` (or a `previously` name).",
+    (
+        Prop("name", "The department's display name.", NAME, required=True),
+        *_tree_identity("department"),
         _previously("department"),
     ),
 )
@@ -99,16 +106,7 @@ OFFICE = ObjectDef(
     "An office. Identity: `external_id` when given, else `name` (or a `previously` name).",
     (
         Prop("name", "The office's display name (unique among active offices).", NAME, required=True),
-        Prop(
-            "external_id",
-            "The HRIS id. When given it is the identity, so renames are safe. null = none.",
-            nullable(NAME),
-        ),
-        Prop(
-            "parent",
-            "The parent office, by name or external_id. null = top level; omitted = unmanaged.",
-            nullable(REFERENCE),
-        ),
+        *_tree_identity("office"),
         Prop("location", "Free-form location text, e.g. \"Berlin, Germany\". null = none.", nullable(NAME)),
         Prop(
             "primary_contact",
