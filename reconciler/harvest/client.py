@@ -44,6 +44,7 @@ from .policy import (
     reset_wait,
     retry_after,
 )
+from .proxy import EnvironmentTransport
 from .responses import Redactor, decode_body, error_detail, next_link
 from .settings import USER_AGENT, Settings, is_loopback_host
 from .transport import MeteredTransport, RequestHook
@@ -97,7 +98,7 @@ class HarvestReader:
         self._auth = ClientCredentialsAuth(settings, clock=clock, redact=self._redact)
         self._gate = RateLimitGate(clock)
         self._transport = MeteredTransport(
-            transport if transport is not None else httpx.HTTPTransport(),
+            transport if transport is not None else EnvironmentTransport(),
             api_url=self._api,
             token_url=httpx.URL(settings.token_url),
             gate=self._gate,
