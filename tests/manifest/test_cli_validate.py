@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.cli import main
+from tests.manifest.test_bad_fixtures import CASES
+
 ROOT = Path(__file__).resolve().parents[2]
 BAD = "tests/fixtures/bad"
 
@@ -75,3 +78,17 @@ def test_validate_refuses_generated_binary_and_oversized_files(tmp_path: Path) -
     assert f"{tmp_path / 'blob.yaml'}: binary file (it contains NUL bytes), not a YAML manifest" in run.stderr
     assert f"{tmp_path / 'huge.yml'}: the file is larger than the limit of 10 MB" in run.stderr
     assert f"{tmp_path / 'missing.yaml'}: no such file or directory" in run.stderr
+
+
+@pytest.mark.parametrize(("fixture", "where", "message"), CASES, ids=[c[0] for c in CASES])
+def test_every_bad_fixture_makes_the_cli_exit_1_with_its_message(
+    fixture: str, where: str, message: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI's own entry point, in-process: any exception other than its exit would fail the test."""
+    monkeypatch.chdir(ROOT / BAD)
+    with pytest.raises(SystemExit) as exit_:
+        main(["validate", fixture])
+    out, err = capsys.readouterr()
+    assert exit_.value.code == 1
+    assert f"{where}: {message}" in [line.removeprefix("Error: ") for line in err.splitlines()]
+    assert out == "" and "Traceback" not in err
