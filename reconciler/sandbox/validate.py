@@ -34,18 +34,29 @@ def body_object(data: Any, allowed: Iterable[str], strict: bool) -> dict[str, An
     return data
 
 
-def string(data: dict[str, Any], key: str, *, required: bool = False, nullable: bool = False,
-           non_empty: bool = True) -> Any:
-    """A string value, MISSING when absent (or a 422 when `required`), None only when `nullable`."""
+def _present(data: dict[str, Any], key: str, required: bool, nullable: bool) -> tuple[bool, Any]:
+    """(True, value) when there is a non-null value to check; (False, MISSING or None) otherwise.
+
+    Absent is MISSING (a 422 when `required`); null is None only when `nullable` and not `required`.
+    """
     if key not in data:
         if required:
             raise invalid(key, "is required")
-        return MISSING
+        return False, MISSING
     value = data[key]
     if value is None:
         if nullable and not required:
-            return None
+            return False, None
         raise invalid(key, "must not be null")
+    return True, value
+
+
+def string(data: dict[str, Any], key: str, *, required: bool = False, nullable: bool = False,
+           non_empty: bool = True) -> Any:
+    """A string value, MISSING when absent (or a 422 when `required`), None only when `nullable`."""
+    present, value = _present(data, key, required, nullable)
+    if not present:
+        return value
     if not isinstance(value, str):
         raise invalid(key, "must be a string")
     if non_empty and not value.strip():
@@ -55,15 +66,9 @@ def string(data: dict[str, Any], key: str, *, required: bool = False, nullable: 
 
 def integer(data: dict[str, Any], key: str, *, required: bool = False, nullable: bool = False) -> Any:
     """An integer value (booleans refused), MISSING when absent, None only when `nullable`."""
-    if key not in data:
-        if required:
-            raise invalid(key, "is required")
-        return MISSING
-    value = data[key]
-    if value is None:
-        if nullable and not required:
-            return None
-        raise invalid(key, "must not be null")
+    present, value = _present(data, key, required, nullable)
+    if not present:
+        return value
     if isinstance(value, bool) or not isinstance(value, int):
         raise invalid(key, "must be an integer")
     return value
