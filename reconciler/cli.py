@@ -88,8 +88,9 @@ def _end_progress(hook: Any) -> None:
         click.echo("\r" + " " * 78 + "\r", err=True, nl=False)
 
 
-def _make_plan(paths: Sequence[str], only: Sequence[str], *, fingerprints: bool = False) -> Any:
-    """Load and validate manifests, read the live org (GETs only), and plan."""
+def _make_plan(paths: Sequence[str], only: Sequence[str], *, fingerprints: bool = False) -> tuple[Any, Any]:
+    """Load and validate manifests (first: their errors come before any settings error), read the
+    settings and the live org (GETs only), and plan. Returns (plan, settings)."""
     from reconciler.harvest import HarvestReader
     from reconciler.manifest import load
     from reconciler.planner import build_plan, check_only
@@ -105,7 +106,8 @@ def _make_plan(paths: Sequence[str], only: Sequence[str], *, fingerprints: bool 
         finally:
             _end_progress(hook)
         click.echo(f"Read the live organisation with {reader.request_count} API request(s).", err=True)
-    return build_plan(manifest, live, only=chosen, api_url=settings.api_url, fingerprints=fingerprints)
+    plan = build_plan(manifest, live, only=chosen, api_url=settings.api_url, fingerprints=fingerprints)
+    return plan, settings
 
 
 def _render(plan: Any, fmt: str) -> str:
@@ -129,7 +131,7 @@ def _render(plan: Any, fmt: str) -> str:
 def plan(paths: Sequence[str], out: str | None, fmt: str, detailed_exitcode: bool, only: Sequence[str]) -> None:
     """Show the writes that would make the live organisation match the manifests. Never writes."""
     try:
-        result = _make_plan(paths, only, fingerprints=bool(out))
+        result, _ = _make_plan(paths, only, fingerprints=bool(out))
         if out:
             _write_file(out, result.dumps(include_fingerprints=True))
             click.echo(f"Saved the plan to {out}.", err=True)
@@ -202,8 +204,7 @@ def apply(
             if result.api_url and result.api_url != settings.api_url:
                 raise UsageError(f"the plan was made against {result.api_url}, not {settings.api_url}")
         else:
-            result = _make_plan(paths, ())
-            settings = _settings()
+            result, settings = _make_plan(paths, ())
         click.echo(_render(result, "text"), nl=False)
         if not result.has_changes:
             click.echo("Nothing to apply.", err=True)
