@@ -88,7 +88,8 @@ def _end_progress(hook: Any) -> None:
         click.echo("\r" + " " * 78 + "\r", err=True, nl=False)
 
 
-def _make_plan(paths: Sequence[str], only: Sequence[str], *, fingerprints: bool = False) -> tuple[Any, Any]:
+def _make_plan(paths: Sequence[str], only: Sequence[str], *, fingerprints: bool = False,
+               bulk_max_rows: int = 100) -> tuple[Any, Any]:
     """Load and validate manifests (first: their errors come before any settings error), read the
     settings and the live org (GETs only), and plan. Returns (plan, settings)."""
     from reconciler.harvest import HarvestReader
@@ -106,7 +107,8 @@ def _make_plan(paths: Sequence[str], only: Sequence[str], *, fingerprints: bool 
         finally:
             _end_progress(hook)
         click.echo(f"Read the live organisation with {reader.request_count} API request(s).", err=True)
-    plan = build_plan(manifest, live, only=chosen, api_url=settings.api_url, fingerprints=fingerprints)
+    plan = build_plan(manifest, live, only=chosen, api_url=settings.api_url, fingerprints=fingerprints,
+                      bulk_max_rows=bulk_max_rows)
     return plan, settings
 
 
@@ -121,6 +123,12 @@ def _render(plan: Any, fmt: str) -> str:
     return render.to_text(plan, color=color)
 
 
+BULK_MAX_ROWS = click.option(
+    "--bulk-max-rows", "bulk_max_rows", type=click.IntRange(min=0), default=100, show_default=True,
+    envvar="GREENHOUSE_BULK_MAX_ROWS", show_envvar=True,
+    help="Rows per bulk request (the API's cap is unpublished; 100 is inferred). 0 or 1: no bulk requests.")
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Save the plan (JSON, with live fingerprints) for apply --plan.")
@@ -128,10 +136,12 @@ def _render(plan: Any, fmt: str) -> str:
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when changes are pending, 0 when none.")
 @click.option("--only", "only", multiple=True, type=ONLY, metavar="TYPE",
               help=f"Plan only these resource types (repeatable): {', '.join(TYPES)}.")
-def plan(paths: Sequence[str], out: str | None, fmt: str, detailed_exitcode: bool, only: Sequence[str]) -> None:
+@BULK_MAX_ROWS
+def plan(paths: Sequence[str], out: str | None, fmt: str, detailed_exitcode: bool, only: Sequence[str],
+         bulk_max_rows: int) -> None:
     """Show the writes that would make the live organisation match the manifests. Never writes."""
     try:
-        result, _ = _make_plan(paths, only, fingerprints=bool(out))
+        result, _ = _make_plan(paths, only, fingerprints=bool(out), bulk_max_rows=bulk_max_rows)
         if out:
             _write_file(out, result.dumps(include_fingerprints=True))
             click.echo(f"Saved the plan to {out}.", err=True)
@@ -185,14 +195,19 @@ def _confirm(yes: bool) -> None:
 @click.option("--allow-destructive", is_flag=True, help="Allow changes that lose data (field/tag deletes, replaces, revokes).")
 @click.option("--force", is_flag=True, help="Apply even when the plan exceeds policy.limits.")
 @click.option("--journal", type=click.Path(dir_okay=False), help="Append one JSON line per write to this file.")
+@BULK_MAX_ROWS
+@click.option("--bulk-wait", "bulk_wait", type=click.FloatRange(min=0), default=600.0, show_default=True,
+              envvar="GREENHOUSE_BULK_WAIT", show_envvar=True,
+              help="Seconds to wait for a bulk request to finish before stopping (its rows are never re-sent).")
 def apply(
-    paths: Sequence[str], plan_file: str | None, yes: bool, allow_destructive: bool, force: bool, journal: str | None
+    paths: Sequence[str], plan_file: str | None, yes: bool, allow_destructive: bool, force: bool, journal: str | None,
+    bulk_max_rows: int, bulk_wait: float,
 ) -> None:
     """Make the live organisation match the manifests (or a saved plan)."""
     from reconciler import safety
     from reconciler.errors import StalePlanError, UsageError
     from reconciler.executor import Executor
-    from reconciler.harvest import HarvestClient
+    from reconciler.harvest import HarvestClient, Polling
     from reconciler.staleness import stale_objects
 
     try:
@@ -204,7 +219,7 @@ def apply(
             if result.api_url and result.api_url != settings.api_url:
                 raise UsageError(f"the plan was made against {result.api_url}, not {settings.api_url}")
         else:
-            result, settings = _make_plan(paths, ())
+            result, settings = _make_plan(paths, (), bulk_max_rows=bulk_max_rows)
         click.echo(_render(result, "text"), nl=False)
         if not result.has_changes:
             click.echo("Nothing to apply.", err=True)
@@ -219,7 +234,8 @@ def apply(
             hook = _apply_progress()
             log = open(journal, "a", encoding="utf-8") if journal else None  # noqa: SIM115
             try:
-                report = Executor(client, journal=log, progress=hook).apply(result)
+                polling = Polling(max_wait=bulk_wait)
+                report = Executor(client, journal=log, progress=hook, polling=polling).apply(result)
             finally:
                 if log is not None:
                     log.close()

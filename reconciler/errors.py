@@ -18,8 +18,11 @@ prints their text and turns them into exit code 1. Their text never contains a s
         ├── ApiError                     the API answered with an error status: "PATCH /v3/departments/4 -> 422: ..."
         │   └── AuthError                401/403, or the token endpoint refused the credentials
         ├── TransportError               no answer at all after the allowed retries (GETs) or at once (writes)
-        └── OutcomeUnknownError          a write was sent and its answer lost (timeout, dropped connection): the
-                                         server may or may not have committed it; never retried blindly
+        ├── OutcomeUnknownError          a write was sent and its answer lost (timeout, dropped connection): the
+        │                                server may or may not have committed it; never retried blindly
+        └── BulkPendingError             a bulk request was (or may have been) accepted but its outcome cannot be
+                                         learnt now (still pending, lost reply not found, status unreadable): its
+                                         rows are never sent again; plan again later
 """
 
 from __future__ import annotations
@@ -148,3 +151,18 @@ class OutcomeUnknownError(HarvestError):
         self.method = method
         self.path = path
         super().__init__(f"{method} {path} -> outcome unknown ({cause})")
+
+
+class BulkPendingError(HarvestError):
+    """A bulk request was or may have been accepted, and its outcome cannot be learnt now.
+
+    Its rows may still be applied by Greenhouse in the background, so nothing is sent again: the apply
+    stops, and a later `plan` shows what is left. `uuid` is the bulk request's id when known.
+    """
+
+    def __init__(self, method: str, path: str, uuid: str | None, detail: str) -> None:
+        self.method = method
+        self.path = path
+        self.uuid = uuid
+        what = f"bulk request {uuid}" if uuid else f"the bulk request {method} {path}"
+        super().__init__(f"{what} still pending; run plan again later ({detail})")

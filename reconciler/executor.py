@@ -1,13 +1,20 @@
-"""Carry out a Plan: exactly its writes, in its order. The executor decides nothing the plan did not.
+"""Carry out a Plan: exactly its requests, in its order. The executor decides nothing the plan did not.
 
 * `{"$ref": key}` values and "{$ref:key}" path segments are replaced by the id that change `key` created.
-* Consecutive single-write changes that name the same bulk endpoint are sent as one bulk request when
-  there are at least `bulk_min` of them (one POST and a few polls beat N writes); the outcome is polled
-  from /v3/bulk_requests and per-row failures are reported. A bulk request whose outcome is unknown is
-  settled row by row; rows that did not happen are then sent singly.
-* A write whose answer was lost (OutcomeUnknownError) is settled by re-reading with the write's `Settle`
-  probe: committed -> carry on (taking the created id from the re-read row); not committed -> send it again.
-  Never a blind retry, so never a duplicate.
+  A create whose answer carried no usable id is not a failure: when a later write needs the id, the
+  create's settle probe re-reads the collection and takes the id of the matching row; only when the
+  probe finds nothing is it an error.
+* `Plan.bulk_requests` are sent as planned, one request each, where their first change stands. A bulk
+  request refused for its size (413, or a 422 naming a maximum: nothing was accepted) is split in half
+  and both halves are sent. An accepted bulk request is followed to its end by the client; its rows are
+  never sent again, not even when its reply was lost or it is still pending at the deadline
+  (BulkPendingError: the apply stops and says to plan again later). Failed rows are reported by name.
+* A single write whose answer was lost (OutcomeUnknownError) is settled by re-reading with the write's
+  `Settle` probe: committed -> carry on (taking the created id from the re-read row); not committed ->
+  send it again after a back-off. Never a blind retry, so never a duplicate.
+* A change with `fallback == "delete_first"` (a role change on one job) sends its create first; only if
+  the API refuses it as a duplicate (a 422 whose text says "already"), it sends its delete, then the
+  create again.
 * The first failure stops the apply: ApplyError says what was applied, what failed, and what was not tried.
 * `journal` (a text file) gets one JSON line per write: time, type, name, method, path, status, id.
 """
@@ -20,7 +27,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
-from reconciler.errors import ApiError, ApplyError, HarvestError, OutcomeUnknownError
+from reconciler.errors import ApiError, ApplyError, BulkPendingError, HarvestError, OutcomeUnknownError
+from reconciler.harvest.bulk import BulkOutcome, Polling, size_rejected
 from reconciler.plan import Change, Plan, Settle, Write
 
 #: How many times a write with an unknown outcome is sent (each time settled by re-reading) before giving up.
@@ -28,6 +36,8 @@ MAX_SETTLE_ATTEMPTS = 5
 #: Back-off before re-sending a write found not committed: 1 s, 2 s, 4 s, ... capped, so a struggling
 #: server is not hammered.
 RESEND_BACKOFF_CAP = 30.0
+#: How many failed bulk rows are named in the error message.
+SHOWN_FAILURES = 5
 
 
 class Writer(Protocol):
@@ -39,7 +49,7 @@ class Writer(Protocol):
 
     def delete(self, path: str, json: Any = None) -> Any: ...
 
-    def bulk(self, method: str, path: str, data: Sequence[Any]) -> Any: ...
+    def bulk(self, method: str, path: str, data: Sequence[Any], *, polling: Polling | None = None) -> BulkOutcome: ...
 
     def list_all(self, path: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]: ...
 
@@ -54,6 +64,14 @@ class ApplyReport:
 Progress = Callable[[int, int, Change], None]
 
 
+class _RowsFailed(ApplyError):
+    """Some rows of a finished bulk request failed; `applied` rows of it succeeded."""
+
+    def __init__(self, message: str, applied: int) -> None:
+        super().__init__(message)
+        self.applied = applied
+
+
 class Executor:
     def __init__(
         self,
@@ -61,7 +79,7 @@ class Executor:
         *,
         journal: TextIO | None = None,
         progress: Progress | None = None,
-        bulk_min: int = 3,
+        polling: Polling | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -69,35 +87,40 @@ class Executor:
         self.sleep = sleep
         self.journal = journal
         self.progress = progress
-        self.bulk_min = bulk_min
+        self.polling = polling
         self.clock = clock
         self.ids: dict[str, Any] = {}
+        #: Creates that succeeded without an id in their answer: found by their probe when needed.
+        self.unresolved: dict[str, Write] = {}
         self.writes = 0
         self.settled = 0
 
     # -- the walk --------------------------------------------------------------------------------
     def apply(self, plan: Plan) -> ApplyReport:
-        changes = list(plan.changes)
+        changes = plan.changes
+        bulks = {b.changes[0]: b for b in plan.bulk_requests}
         total = len(changes)
         done = 0
-        for group in self._groups(changes):
+        while done < total:
+            change = changes[done]
+            request = bulks.get(change.key)
+            group = changes[done : done + len(request.changes)] if request else (change,)
             try:
-                if len(group) >= self.bulk_min:
-                    self._bulk(group)
+                if request is not None:
+                    self._bulk(request.endpoint, group)
                 else:
-                    for change in group:
-                        self._change(change)
-                        done += 1
-                        self._tick(done, total, change)
-                    continue
-            except (HarvestError, ApplyError) as e:
-                failed = group[0] if len(group) >= self.bulk_min else changes[done]
-                what = f"bulk of {len(group)} {failed.type} changes" if len(group) >= self.bulk_min else \
-                    f"{failed.action} {failed.type} {failed.name}"
-                attempted = len(group) if len(group) >= self.bulk_min else 1
+                    self._change(change)
+            except BulkPendingError as e:
                 raise ApplyError(
-                    f"applied {done} of {total} changes; failed: {what}: {e}; "
-                    f"{total - done - attempted} not attempted; run plan again to see the remaining work"
+                    f"applied {done} of {total} changes; {e}; {total - done - len(group)} not attempted"
+                ) from None
+            except (HarvestError, ApplyError) as e:
+                applied = e.applied if isinstance(e, _RowsFailed) else 0
+                what = (f"bulk request of {len(group)} {change.type} changes" if request is not None
+                        else f"{change.action} {change.type} {change.name}")
+                raise ApplyError(
+                    f"applied {done + applied} of {total} changes; failed: {what}: {e}; "
+                    f"{total - done - len(group)} not attempted; run plan again to see the remaining work"
                 ) from None
             done += len(group)
             self._tick(done, total, group[-1])
@@ -107,29 +130,27 @@ class Executor:
         if self.progress is not None:
             self.progress(done, total, change)
 
-    def _groups(self, changes: list[Change]) -> list[list[Change]]:
-        """Runs of consecutive single-write changes that share a bulk endpoint; every other change alone."""
-        groups: list[list[Change]] = []
-        for change in changes:
-            bulk = change.writes[0].bulk if len(change.writes) == 1 else None
-            last = groups[-1] if groups else None
-            if bulk and last and len(last[0].writes) == 1 and last[0].writes[0].bulk == bulk:
-                last.append(change)
-            else:
-                groups.append([change])
-        out: list[list[Change]] = []
-        for g in groups:
-            out.extend([g] if len(g) >= self.bulk_min else [[c] for c in g])
-        return out
-
     # -- one change ------------------------------------------------------------------------------
     def _change(self, change: Change) -> None:
+        if change.fallback == "delete_first" and len(change.writes) == 2:
+            create, delete = change.writes
+            try:
+                self._write(change, create)
+            except ApiError as e:
+                if e.status != 422 or "already" not in str(e).lower():
+                    raise
+                self._write(change, delete)
+                self._write(change, create)
+                return
+            self._write(change, delete)
+            return
         for write in change.writes:
             self._write(change, write)
 
     def _write(self, change: Change, write: Write) -> None:
         path = self._resolve_path(write.path)
         body = self._resolve(write.body)
+        creates = write.method == "POST" and change.action in ("create", "replace")
         for attempt in range(1, MAX_SETTLE_ATTEMPTS + 1):
             try:
                 result = self._send(write.method, path, body)
@@ -138,7 +159,7 @@ class Executor:
                 if committed:
                     self.settled += 1
                     row_id = row.get("id") if row else change.id
-                    if write.method == "POST" and row_id is not None and change.action in ("create", "replace"):
+                    if creates and row_id is not None:
                         self.ids.setdefault(change.key, row_id)
                     self._record(change, write.method, path, "settled", row_id)
                     return
@@ -149,22 +170,29 @@ class Executor:
             status = getattr(result, "status", None)
             body_out = getattr(result, "body", None)
             new_id = body_out.get("id") if isinstance(body_out, Mapping) else None
-            if write.method == "POST" and new_id is not None and change.action in ("create", "replace"):
-                self.ids.setdefault(change.key, new_id)
+            if creates:
+                if _usable_id(new_id):
+                    self.ids.setdefault(change.key, new_id)
+                else:
+                    new_id = None
+                    self.unresolved.setdefault(change.key, write)
             self._record(change, write.method, path, status, new_id if new_id is not None else change.id)
             return
 
-    def _settle(self, write: Write, error: OutcomeUnknownError) -> tuple[bool, dict[str, Any] | None]:
-        """Re-read to learn whether `write` was committed: (committed, the matching row if one was found)."""
-        if write.settle is None:
-            raise error
-        probe: Settle = write.settle
+    def _probe(self, probe: Settle) -> tuple[bool, dict[str, Any] | None]:
+        """Re-read with `probe`: (committed, the matching row when one was found)."""
         rows = self.client.list_all(probe.path, self._resolve(dict(probe.params)))
         match = self._resolve(dict(probe.match))
         found = next((r for r in rows if _matches(r, match)), None)
         if probe.committed_if == "absent":
             return found is None, None
         return found is not None, found
+
+    def _settle(self, write: Write, error: OutcomeUnknownError) -> tuple[bool, dict[str, Any] | None]:
+        """Re-read to learn whether `write` was committed: (committed, the matching row if one was found)."""
+        if write.settle is None:
+            raise error
+        return self._probe(write.settle)
 
     def _send(self, method: str, path: str, body: Any) -> Any:
         self.writes += 1
@@ -177,40 +205,33 @@ class Executor:
         raise ApplyError(f"unsupported method {method}")
 
     # -- bulk ------------------------------------------------------------------------------------
-    def _bulk(self, group: list[Change]) -> None:
-        first = group[0].writes[0]
-        assert first.bulk is not None
-        method, path = first.bulk.split(" ", 1)
-        data = [self._resolve(c.writes[0].bulk_item if c.writes[0].bulk_item is not None else c.writes[0].body)
+    def _bulk(self, endpoint: str, group: Sequence[Change]) -> None:
+        method, path = endpoint.split(" ", 1)
+        rows = [self._resolve(c.writes[0].bulk_item if c.writes[0].bulk_item is not None else c.writes[0].body)
                 for c in group]
+        self._send_bulk(method, path, list(group), rows)
+
+    def _send_bulk(self, method: str, path: str, group: list[Change], rows: list[Any]) -> None:
         self.writes += 1
         try:
-            outcome = self.client.bulk(method, path, data)
-        except OutcomeUnknownError:
-            self._settle_bulk(group)
+            outcome = self.client.bulk(method, path, rows, polling=self.polling)
+        except ApiError as e:
+            if len(rows) < 2 or not size_rejected(e.status, str(e)):
+                raise
+            half = len(rows) // 2
+            self._send_bulk(method, path, group[:half], rows[:half])
+            self._send_bulk(method, path, group[half:], rows[half:])
             return
-        failures = list(getattr(outcome, "failures", ()) or ())
-        failure_count = int(getattr(outcome, "failure_count", len(failures)) or 0)
         for c in group:
-            self._record(c, f"{method} (bulk)", path, getattr(outcome, "status", "completed"), c.id,
-                         bulk=getattr(outcome, "uuid", None))
-        if failure_count:
-            detail = "; ".join(_failure_text(f) for f in failures[:5]) or "no details returned"
-            raise ApplyError(f"{method} {path}: {failure_count} of {len(group)} rows failed: {detail}")
-
-    def _settle_bulk(self, group: list[Change]) -> None:
-        """A bulk request whose answer (or result) was lost: settle each row by re-reading; send the rest singly."""
-        for change in group:
-            write = change.writes[0]
-            committed, row = self._settle(write, OutcomeUnknownError(write.method, write.path, "bulk outcome unknown"))
-            if committed:
-                self.settled += 1
-                row_id = row.get("id") if row else change.id
-                if write.method == "POST" and row_id is not None and change.action == "create":
-                    self.ids.setdefault(change.key, row_id)
-                self._record(change, write.method, self._resolve_path(write.path), "settled", row_id)
-            else:
-                self._change(change)
+            self._record(c, f"{method} (bulk)", path, outcome.status or "completed", c.id, bulk=outcome.uuid or None)
+        if outcome.failure_count or outcome.failures:
+            count = max(outcome.failure_count, len(outcome.failures))
+            shown = "; ".join(_failure_text(f, group, rows) for f in outcome.failures[:SHOWN_FAILURES])
+            more = f"; and {count - SHOWN_FAILURES} more" if count > SHOWN_FAILURES else ""
+            raise _RowsFailed(
+                f"{method} {path}: {count} of {len(group)} rows failed: {shown or 'no details returned'}{more}",
+                applied=max(0, len(group) - count),
+            )
 
     # -- references and journal -----------------------------------------------------------------------
     def _resolve(self, value: Any) -> Any:
@@ -230,6 +251,13 @@ class Executor:
         return path
 
     def _id(self, key: str) -> Any:
+        if key not in self.ids and key in self.unresolved:
+            write = self.unresolved.pop(key)
+            row = self._probe(write.settle)[1] if write.settle is not None else None
+            if row is None or not _usable_id(row.get("id")):
+                raise ApplyError(f'"{key}" was created, but its answer carried no id and re-reading '
+                                 f"{write.settle.path if write.settle else write.path} did not find it")
+            self.ids[key] = row["id"]
         if key not in self.ids:
             raise ApplyError(f'"{key}" was to be created earlier in this apply, but no id is known for it')
         return self.ids[key]
@@ -253,6 +281,15 @@ class Executor:
         self.journal.flush()
 
 
+def _usable_id(value: Any) -> bool:
+    """An id later writes can use: a positive integer (or its digits), never a bool, empty or nested value."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return value > 0
+    return isinstance(value, str) and value.isdigit()
+
+
 def _matches(row: Mapping[str, Any], match: Mapping[str, Any]) -> bool:
     for key, want in match.items():
         have = row.get(key)
@@ -267,16 +304,30 @@ def _matches(row: Mapping[str, Any], match: Mapping[str, Any]) -> bool:
     return True
 
 
-def _failure_text(row: Any) -> str:
-    if isinstance(row, Mapping):
-        msg = row.get("message") or row.get("error") or row
-        where = row.get("index")
-        return f"row {where}: {msg}" if where is not None else str(msg)
-    return str(row)
+def _failure_text(row: Mapping[str, Any], group: Sequence[Change], rows: Sequence[Any]) -> str:
+    """One failed bulk row, named after its change when the row can be tied to one (index, id or data)."""
+    msg = row.get("message") or row.get("error") or row.get("text") or row.get("errors") or json.dumps(row, default=str)
+    errors = row.get("errors")
+    if isinstance(errors, list) and errors and row.get("message"):
+        parts = [f"{e.get('field')}: {e.get('message')}" if isinstance(e, Mapping) else str(e) for e in errors]
+        msg = f"{msg} ({'; '.join(parts)})"
+    change = _row_change(row, group, rows)
+    return f'{change.type} "{change.name}": {msg}' if change is not None else str(msg)
 
 
-def apply_plan(plan: Plan, client: Writer, **kwargs: Any) -> ApplyReport:
-    return Executor(client, **kwargs).apply(plan)
+def _row_change(row: Mapping[str, Any], group: Sequence[Change], rows: Sequence[Any]) -> Change | None:
+    index = row.get("index")
+    if isinstance(index, int) and not isinstance(index, bool) and 0 <= index < len(group):
+        return group[index]
+    data = row.get("data")
+    if data is not None:
+        for change, sent in zip(group, rows, strict=True):
+            if sent == data:
+                return change
+    row_id = row.get("id", data.get("id") if isinstance(data, Mapping) else data)
+    if row_id is not None:
+        return next((c for c in group if c.id is not None and c.id == row_id), None)
+    return None
 
 
-__all__ = ["ApiError", "ApplyReport", "Executor", "apply_plan"]
+__all__ = ["ApiError", "ApplyReport", "Executor"]

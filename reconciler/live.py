@@ -1,8 +1,7 @@
 """The live organisation: what the Harvest v3 list endpoints return, read once per collection.
 
-`read_live` never GETs one object at a time: each collection is one paginated list (plus, where the API's
-default filtering is undocumented, one extra list so nothing is missed: inactive custom fields and
-deactivated users). Job-permission lists are filtered to the managed users when that is one request.
+`read_live` never GETs one object at a time: each collection is one paginated list (plus, for users, whose
+default filtering of deactivated users is undocumented, one extra list so nothing is missed). Job-permission lists are filtered to the managed users when that is one request.
 """
 
 from __future__ import annotations
@@ -75,8 +74,10 @@ def plan_reads(
 ) -> dict[str, tuple[tuple[str, Mapping[str, Any]], ...]]:
     """The list requests that read `collections`.
 
-    * custom_fields: the default list and `active=false`, because whether the default includes inactive
-      fields is undocumented [inferred]; users: the default and `deactivated=true` likewise.
+    * custom_fields: the default list, which returns active and archived fields ("Defaults to returning
+      both active and archived", https://harvestdocs.greenhouse.io/reference/get_v3-custom-fields).
+    * users: the default and `deactivated=true`, because whether the default includes deactivated users is
+      undocumented [inferred].
     * user_job_permissions / future_job_permissions: filtered by `user_ids` when the managed users fit in
       one filter (<= 50 ids), which is never more pages than the whole list.
     """
@@ -84,9 +85,7 @@ def plan_reads(
     user_ids = sorted(set(permission_user_ids)) if permission_user_ids is not None else None
     for c in collections:
         path = COLLECTIONS[c]
-        if c == "custom_fields":
-            reads[c] = ((path, {}), (path, {"active": False}))
-        elif c == "users":
+        if c == "users":
             # Service accounts are hidden unless asked for [spec]; reading them lets the planner recognise
             # (and never list, match or deactivate) them.
             reads[c] = ((path, {"show_service_accounts": True}),

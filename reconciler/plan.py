@@ -9,6 +9,9 @@ Invariants (the executor relies on them; a saved plan is applied exactly as revi
   an earlier change of the same plan; the executor substitutes them, nothing else.
 * Every `Write` carries a `Settle` probe: how to tell, by re-reading, whether the write took effect when its
   answer was lost. The executor re-reads before it ever repeats a write.
+* `Plan.bulk_requests` says which changes go as which bulk request: each names a bulk endpoint and the keys
+  of consecutive changes whose single write names that endpoint; every other change is sent as its own
+  writes. The executor sends exactly these requests (it splits one only when the API refuses its size).
 * Nothing in a plan is a secret: it records the API URL and the manifest digest, never credentials.
 """
 
@@ -22,6 +25,9 @@ from typing import Any
 FORMAT_VERSION = 1
 
 ACTIONS = ("create", "update", "delete", "replace")
+
+#: Values of `Change.fallback` (besides None).
+FALLBACKS = ("delete_first",)
 
 #: Resource types, in the order the plan and the text rendering group them.
 TYPES: tuple[str, ...] = (
@@ -72,6 +78,20 @@ class Write:
     #: For bulk batching: the item to put into `data` (defaults to the body, or the id for id-only bulks).
     bulk_item: Any = None
 
+    def references(self) -> set[str]:
+        """The change keys this write's path and body refer to (`{"$ref": key}`, "{$ref:key}")."""
+        text = self.path + json.dumps(self.body)
+        found: set[str] = set()
+        if "$ref" not in text:
+            return found
+        for marker, closing in (('{"$ref": "', '"'), ("{$ref:", "}")):
+            start = 0
+            while (i := text.find(marker, start)) >= 0:
+                j = i + len(marker)
+                start = text.find(closing, j)
+                found.add(text[j:start])
+        return found
+
 
 @dataclass(frozen=True)
 class Change:
@@ -92,6 +112,23 @@ class Change:
     fields: Mapping[str, FieldChange] = field(default_factory=dict)
     reasons: tuple[str, ...] = ()
     writes: tuple[Write, ...] = ()
+    #: How the executor may recover when the first write is refused. "delete_first": the writes are
+    #: (create the new row, delete the old one); on a 422 saying the row "already" exists, send writes[1]
+    #: then writes[0]. None: no recovery, the first failure stops the apply.
+    fallback: str | None = None
+
+
+@dataclass(frozen=True)
+class BulkRequest:
+    """One bulk request of the apply: `endpoint` ("PATCH /v3/departments/bulk") with one row per change.
+
+    `changes` are the keys of consecutive changes in `Plan.changes`, each with a single write whose `bulk`
+    is `endpoint`. Rows of one bulk request run in any order on Greenhouse's side, so the planner only
+    marks order-independent writes as bulk-able.
+    """
+
+    endpoint: str
+    changes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -104,10 +141,25 @@ class Unmanaged:
 
 
 @dataclass(frozen=True)
+class GreenhouseManaged:
+    """A live row of a managed object that Greenhouse maintains by itself (e.g. an automated job grant).
+
+    Listed for the reader, never written, never counted as a change or as drift; `reason` says why.
+    """
+
+    type: str
+    name: str
+    id: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class Plan:
     changes: tuple[Change, ...]
     unmanaged: tuple[Unmanaged, ...] = ()
     warnings: tuple[str, ...] = ()
+    #: Live rows Greenhouse manages for managed objects (automated grants): shown, never changed.
+    greenhouse_managed: tuple[GreenhouseManaged, ...] = ()
     #: Objects compared and found equal, per type.
     unchanged: Mapping[str, int] = field(default_factory=dict)
     #: Live objects per type (the base of max_change_percent).
@@ -121,6 +173,11 @@ class Plan:
     fingerprints: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     #: collection -> [(list path, params), ...]: the reads that produced `fingerprints`, replayed by apply --plan.
     reads: Mapping[str, tuple[tuple[str, Mapping[str, Any]], ...]] = field(default_factory=dict)
+    #: The bulk requests apply sends, decided at plan time (see the module docstring).
+    bulk_requests: tuple[BulkRequest, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_bulk_requests(self.changes, self.bulk_requests)
 
     # -- derived views -------------------------------------------------------------------------
     def summary(self) -> dict[str, int]:
@@ -144,13 +201,25 @@ class Plan:
     def write_count(self) -> int:
         return sum(len(c.writes) for c in self.changes)
 
+    def request_count(self) -> int:
+        """HTTP write requests apply sends when nothing fails: one per bulk request, one per other write."""
+        in_bulk = sum(len(b.changes) for b in self.bulk_requests)
+        return self.write_count() - in_bulk + len(self.bulk_requests)
+
     # -- JSON ----------------------------------------------------------------------------------
     def to_json(self, *, include_fingerprints: bool = False) -> dict[str, Any]:
+        bulk_of = {key: i for i, b in enumerate(self.bulk_requests) for key in b.changes}
         out: dict[str, Any] = {
             "format_version": FORMAT_VERSION,
             "summary": self.summary(),
-            "changes": [_change_to_json(c) for c in self.changes],
+            "changes": [_change_to_json(c, bulk_of.get(c.key)) for c in self.changes],
+            "bulk_requests": [
+                {"endpoint": b.endpoint, "rows": len(b.changes), "changes": list(b.changes)} for b in self.bulk_requests
+            ],
             "unmanaged": [{"type": u.type, "name": u.name, "id": u.id} for u in self.unmanaged],
+            "greenhouse_managed": [
+                {"type": g.type, "name": g.name, "id": g.id, "reason": g.reason} for g in self.greenhouse_managed
+            ],
             "warnings": list(self.warnings),
             "unchanged": dict(self.unchanged),
             "live_counts": dict(self.live_counts),
@@ -179,6 +248,10 @@ class Plan:
                 changes=tuple(_change_from_json(c) for c in data["changes"]),
                 unmanaged=tuple(Unmanaged(u["type"], u["name"], u["id"]) for u in data.get("unmanaged", [])),
                 warnings=tuple(data.get("warnings", [])),
+                greenhouse_managed=tuple(
+                    GreenhouseManaged(g["type"], g["name"], g["id"], g["reason"])
+                    for g in data.get("greenhouse_managed", [])
+                ),
                 unchanged=dict(data.get("unchanged", {})),
                 live_counts=dict(data.get("live_counts", {})),
                 max_deletes=int(limits.get("max_deletes", 10)),
@@ -188,6 +261,10 @@ class Plan:
                 only=tuple(data.get("only", [])),
                 fingerprints={k: dict(v) for k, v in data.get("fingerprints", {}).items()},
                 reads={k: tuple((str(p), dict(q)) for p, q in v) for k, v in data.get("reads", {}).items()},
+                bulk_requests=tuple(
+                    BulkRequest(str(b["endpoint"]), tuple(str(k) for k in b["changes"]))
+                    for b in data.get("bulk_requests", [])
+                ),
             )
         except KeyError as e:
             raise ValueError(f"malformed plan: a change or write lacks the key {e}") from e
@@ -195,7 +272,27 @@ class Plan:
             raise ValueError(f"malformed plan: {e}") from e
 
 
-def _change_to_json(c: Change) -> dict[str, Any]:
+def _check_bulk_requests(changes: tuple[Change, ...], bulks: tuple[BulkRequest, ...]) -> None:
+    """Raise ValueError unless every bulk request names consecutive, bulk-able changes of its endpoint."""
+    if not bulks:
+        return
+    position = {c.key: i for i, c in enumerate(changes)}
+    used: set[str] = set()
+    for b in bulks:
+        if not b.changes:
+            raise ValueError(f"malformed plan: bulk request {b.endpoint} has no changes")
+        for offset, key in enumerate(b.changes):
+            if key not in position or key in used:
+                raise ValueError(f"malformed plan: bulk request {b.endpoint} names unknown or repeated change {key!r}")
+            used.add(key)
+            change = changes[position[key]]
+            if len(change.writes) != 1 or change.writes[0].bulk != b.endpoint:
+                raise ValueError(f"malformed plan: change {key!r} cannot be a row of {b.endpoint}")
+            if position[key] != position[b.changes[0]] + offset:
+                raise ValueError(f"malformed plan: the changes of bulk request {b.endpoint} are not consecutive")
+
+
+def _change_to_json(c: Change, bulk_request: int | None = None) -> dict[str, Any]:
     return {
         "action": c.action,
         "type": c.type,
@@ -207,6 +304,8 @@ def _change_to_json(c: Change) -> dict[str, Any]:
         "fields": {k: {"before": v.before, "after": v.after} for k, v in c.fields.items()},
         "reasons": list(c.reasons),
         "writes": [_write_to_json(w) for w in c.writes],
+        "fallback": c.fallback,
+        "bulk_request": bulk_request,
     }
 
 
@@ -228,6 +327,8 @@ def _write_to_json(w: Write) -> dict[str, Any]:
 def _change_from_json(d: Mapping[str, Any]) -> Change:
     if d.get("action") not in ACTIONS or d.get("type") not in TYPES:
         raise ValueError(f"unknown action/type {d.get('action')!r}/{d.get('type')!r}")
+    if d.get("fallback") is not None and d.get("fallback") not in FALLBACKS:
+        raise ValueError(f"unknown fallback {d.get('fallback')!r}")
     return Change(
         action=d["action"],
         type=d["type"],
@@ -239,6 +340,7 @@ def _change_from_json(d: Mapping[str, Any]) -> Change:
         fields={k: FieldChange(v["before"], v["after"]) for k, v in d.get("fields", {}).items()},
         reasons=tuple(d.get("reasons", [])),
         writes=tuple(_write_from_json(w) for w in d.get("writes", [])),
+        fallback=d.get("fallback"),
     )
 
 

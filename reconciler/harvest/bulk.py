@@ -1,27 +1,40 @@
-"""Harvest bulk endpoints: send once, then poll the bulk request until it is finished.
+"""Harvest bulk endpoints: send once, then follow the bulk request until it is finished.
 
-Contract: the bulk write itself follows the write rules (never repeated blindly). A bulk call is
-accepted with 202 and a `bulk_action_uuid` [seed]; rows are then processed independently in the
-background, so partial success is normal [seed]. The outcome carries the counts and the failure
-rows; the caller should still re-read live state rather than trust the counts alone.
+Contract (docs/harvest-client.md section 4; the facts with their sources are in docs/api-facts.md):
 
-Status values are not documented [code: a third party guesses building/pending/in_progress/
-completed/failed]; this module treats "completed" and "failed" (any case) as finished, and also
-any record whose `completed_at` is set. The result-file format is unknown: a JSON array, JSON lines,
-or (kept as one `{"text": ...}` row) anything else.
+* A bulk write is sent once and never again. Any 2xx answer carrying a `bulk_action_uuid` means the
+  rows were accepted: Greenhouse then runs each row as its own background job, in any order, and
+  partial success is normal.
+* The bulk request is polled at `/v3/bulk_requests/{uuid}` with a growing, capped interval until it
+  is finished: status "completed" or "failed" (any case), or `completed_at` set. Status values are not
+  documented [inferred]. Failure rows come from `failure_results_url` (JSON array, JSON lines, or kept
+  as text: the format is not documented [inferred]).
+* When the reply to the bulk write itself is lost, the request is looked for among the client's
+  recent bulk requests (the first page of `GET /v3/bulk_requests`, newest first) by endpoint, row count
+  and time; found, it is followed like any other. Not found, ambiguous, still unfinished at the
+  deadline, or unreadable (403, 404, no answer): `BulkPendingError`, and the rows are not sent again.
+* A 2xx without a uuid: rows whose per-row results the body carries (a list of row objects) are read
+  as a synchronous outcome [inferred]; otherwise the rows were accepted with an outcome that cannot be
+  learnt: `BulkPendingError` again, never a re-send.
 """
 
 from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
-from reconciler.errors import HarvestError, OutcomeUnknownError
+from reconciler.errors import BulkPendingError, HarvestError, OutcomeUnknownError
 
 TERMINAL_STATUSES = frozenset({"completed", "failed"})
+#: A bulk request found after a lost reply must have been created no earlier than this many seconds
+#: before the write was sent (clock skew between this machine and Greenhouse) [inferred].
+LOOKUP_SLACK_SECONDS = 300.0
+#: Recent bulk requests read after a lost reply (one page, newest first).
+LOOKUP_PAGE = 100
 
 
 class Accepted(Protocol):
@@ -50,45 +63,139 @@ def status_path(uuid: str) -> str:
     return "/v3/bulk_requests/" + urllib.parse.quote(uuid, safe="")
 
 
+@dataclass(frozen=True)
+class Polling:
+    """How a bulk request is followed: first interval, growth cap, and the deadline (seconds)."""
+
+    interval: float = 1.0
+    max_interval: float = 15.0
+    max_wait: float = 600.0
+
+
 def run(
     method: str,
     path: str,
-    data: list[Any],
+    data: Sequence[Any],
     *,
     send: Callable[[], Accepted],
     poll: Callable[[str], Any],
+    recent: Callable[[], Any],
     fetch: Callable[[str], str],
     clock: Callable[[], float],
     sleep: Callable[[float], None],
-    poll_interval: float,
-    max_wait: float,
-    max_poll_interval: float,
+    polling: Polling,
+    known: Collection[str] = (),
 ) -> BulkOutcome:
-    accepted = send()
-    uuid = _uuid(accepted.body)
-    if accepted.status != 202 or uuid is None:
-        # The server took the request but did not hand out a bulk request to follow: what it did
-        # with the rows cannot be known from here.
-        raise OutcomeUnknownError(
-            method, path, f"expected 202 with a bulk_action_uuid, got {accepted.status} without one"
-            if uuid is None else f"expected 202, got {accepted.status}",
-        )
+    """Send the bulk write once and return its finished outcome (see the module contract).
+
+    `known` holds uuids this process already followed: a lost reply is never matched to one of them.
+    """
+    sent_at = clock()
+    try:
+        accepted = send()
+    except OutcomeUnknownError as lost:
+        uuid = _find_lost(method, path, len(data), sent_at, recent, known, str(lost))
+    else:
+        found = _uuid(accepted.body)
+        if found is None:
+            return _synchronous(method, path, accepted)
+        uuid = found
+    return _follow(method, path, uuid, poll=poll, fetch=fetch, clock=clock, sleep=sleep, polling=polling)
+
+
+def _follow(method: str, path: str, uuid: str, *, poll: Callable[[str], Any], fetch: Callable[[str], str],
+            clock: Callable[[], float], sleep: Callable[[float], None], polling: Polling) -> BulkOutcome:
     started = clock()
-    interval = poll_interval
+    interval = polling.interval
+    status = ""
     while True:
-        record = _record(poll(uuid))
+        try:
+            record = _record(poll(uuid))
+        except HarvestError as exc:
+            raise BulkPendingError(method, path, uuid, f"its status cannot be read: {exc}") from None
         status = str(record.get("status") or "")
         if status.lower() in TERMINAL_STATUSES or record.get("completed_at"):
             return _outcome(uuid, status, record, fetch)
-        left = max_wait - (clock() - started)
+        left = polling.max_wait - (clock() - started)
         if left <= 0:
-            raise OutcomeUnknownError(
-                method, path,
-                f"bulk request {uuid} not finished after {max_wait:g} s (last status {status or 'unknown'!r}); "
-                "re-read before deciding",
+            raise BulkPendingError(
+                method, path, uuid,
+                f"not finished after {polling.max_wait:g} s, last status {status or 'unknown'!r}; its rows were "
+                "accepted and are not sent again",
             )
         sleep(min(interval, left))
-        interval = min(interval * 1.5, max_poll_interval)
+        interval = min(interval * 1.5, polling.max_interval)
+
+
+def _find_lost(method: str, path: str, rows: int, sent_at: float, recent: Callable[[], Any],
+               known: Collection[str], cause: str) -> str:
+    """The uuid of the bulk request whose reply was lost, from the client's recent bulk requests."""
+    try:
+        listed = recent()
+    except HarvestError as exc:
+        raise BulkPendingError(method, path, None,
+                               f"the reply was lost ({cause}) and recent bulk requests cannot be read: {exc}") from None
+    candidates = sorted({
+        str(r["bulk_action_uuid"]) for r in (listed if isinstance(listed, list) else [])
+        if isinstance(r, dict) and r.get("bulk_action_uuid") and str(r["bulk_action_uuid"]) not in known
+        and _same_request(r, method, path, rows, sent_at - LOOKUP_SLACK_SECONDS)
+    })
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        detail = (f"the reply to {rows} row(s) was lost ({cause}) and no matching bulk request was found; "
+                  "its rows may or may not be applied and are not sent again")
+    else:
+        detail = (f"the reply to {rows} row(s) was lost ({cause}) and {len(candidates)} recent bulk requests "
+                  f"match it ({', '.join(candidates)}); its rows are not sent again")
+    raise BulkPendingError(method, path, None, detail)
+
+
+def _same_request(record: Mapping[str, Any], method: str, path: str, rows: int, not_before: float) -> bool:
+    """Endpoint, row count and time agree. `api_endpoint`'s exact form is not documented [inferred]:
+    it matches when it names the path (and, when it names a method, the same method)."""
+    endpoint = str(record.get("api_endpoint") or "")
+    if path not in endpoint and path.removeprefix("/v3") not in endpoint:
+        return False
+    named = endpoint.split(" ", 1)[0].upper() if " " in endpoint else ""
+    if named in ("GET", "POST", "PATCH", "PUT", "DELETE") and named != method:
+        return False
+    count = record.get("record_count")
+    if isinstance(count, int) and not isinstance(count, bool) and count != rows:
+        return False
+    created = _timestamp(record.get("requested_at") or record.get("created_at"))
+    return created is None or created >= not_before
+
+
+def _timestamp(value: Any) -> float | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip().replace("z", "Z"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        return None
+    return when.timestamp()
+
+
+def _synchronous(method: str, path: str, accepted: Accepted) -> BulkOutcome:
+    """A 2xx without a uuid: per-row results in the body are the outcome; without them it is unknown."""
+    body = accepted.body
+    rows = body.get("data") if isinstance(body, dict) else body
+    if isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows):
+        failures = tuple(r for r in rows if _row_failed(r))
+        return BulkOutcome(uuid="", status=f"answered {accepted.status}", record_count=len(rows),
+                           success_count=len(rows) - len(failures), failure_count=len(failures), failures=failures)
+    raise BulkPendingError(method, path, None,
+                           f"it answered {accepted.status} without a bulk_action_uuid or per-row results; the rows "
+                           "were accepted but their outcome is unknown, and they are not sent again")
+
+
+def _row_failed(row: Mapping[str, Any]) -> bool:
+    status = row.get("status")
+    return bool(row.get("errors")) or row.get("success") is False or (
+        isinstance(status, int) and not isinstance(status, bool) and status >= 400)
 
 
 def _uuid(body: Any) -> str | None:
@@ -96,7 +203,7 @@ def _uuid(body: Any) -> str | None:
         value = body.get("bulk_action_uuid")
         if value is None and isinstance(body.get("data"), dict):
             value = body["data"].get("bulk_action_uuid")
-        if isinstance(value, (str, int)) and str(value):
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
             return str(value)
     return None
 
@@ -169,3 +276,13 @@ _NOT_JSON = object()
 
 def _row(item: Any) -> Mapping[str, Any]:
     return item if isinstance(item, dict) else {"value": item}
+
+
+def size_rejected(status: int, message: str) -> bool:
+    """Whether an error answer to a bulk write refuses it for its size (nothing was accepted) [inferred]:
+    413, or a 422 whose text speaks of a maximum, a limit or too many rows."""
+    if status == 413:
+        return True
+    text = message.lower()
+    return status == 422 and any(w in text for w in ("at most", "maximum", "too many", "too large", "exceed",
+                                                    "limit", " cap"))

@@ -292,6 +292,11 @@ class HarvestClient(HarvestReader):
 
     _writes_allowed: ClassVar[bool] = True
 
+    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(settings, **kwargs)
+        #: Bulk requests this client followed: a lost reply is never matched to one of them.
+        self._bulk_uuids: set[str] = set()
+
     def post(self, path: str, json: Any = None) -> WriteResult:
         return self._write("POST", path, json)
 
@@ -301,32 +306,38 @@ class HarvestClient(HarvestReader):
     def delete(self, path: str, json: Any = None) -> WriteResult:
         return self._write("DELETE", path, json)
 
-    def bulk(self, method: str, path: str, data: Sequence[Any], *, poll_interval: float = 1.0,
-             max_wait: float = 600.0, max_poll_interval: float = 15.0) -> _bulk.BulkOutcome:
-        """Send `{"data": [...]}` to a `/bulk` endpoint, wait for the bulk request to finish, return its outcome.
+    def bulk(self, method: str, path: str, data: Sequence[Any], *,
+             polling: _bulk.Polling | None = None) -> _bulk.BulkOutcome:
+        """Send `{"data": [...]}` to a `/bulk` endpoint once, follow the bulk request, return its outcome.
 
-        Polls `/v3/bulk_requests/{uuid}` with a growing interval (capped at `max_poll_interval`);
-        after `max_wait` seconds unfinished it raises OutcomeUnknownError: rows may or may not have
-        been applied, so the caller re-reads.
+        Polls `/v3/bulk_requests/{uuid}` with a growing interval (see `Polling`). A lost reply is looked
+        up among the client's recent bulk requests. When the outcome cannot be learnt (still pending at
+        the deadline, lost and not found, status unreadable) it raises BulkPendingError: the rows may
+        still be applied in the background and are never sent again. An error status (e.g. 422) means
+        nothing was accepted and raises ApiError as for any write.
         """
         verb = method.upper()
         if verb not in ("POST", "PATCH", "DELETE"):
             raise UsageError(f"bulk method must be POST, PATCH or DELETE, got {method!r}")
         if isinstance(data, (str, bytes)) or not isinstance(data, Sequence):
             raise UsageError("bulk data must be a sequence of rows")
-        if poll_interval <= 0 or max_wait < 0 or max_poll_interval < poll_interval:
-            raise UsageError("bulk polling needs poll_interval > 0, max_wait >= 0, max_poll_interval >= poll_interval")
-        return _bulk.run(
+        polling = polling or _bulk.Polling()
+        if polling.interval <= 0 or polling.max_wait < 0 or polling.max_interval < polling.interval:
+            raise UsageError("bulk polling needs interval > 0, max_wait >= 0, max_interval >= interval")
+        outcome = _bulk.run(
             verb, path, list(data),
             send=lambda: self._write(verb, path, {"data": list(data)}),
             poll=lambda uuid: self.get(_bulk.status_path(uuid)),
+            recent=lambda: self.get("/v3/bulk_requests", {"per_page": _bulk.LOOKUP_PAGE}),
             fetch=self._fetch_text,
             clock=self._clock,
             sleep=self._sleep,
-            poll_interval=poll_interval,
-            max_wait=max_wait,
-            max_poll_interval=max_poll_interval,
+            polling=polling,
+            known=self._bulk_uuids,
         )
+        if outcome.uuid:
+            self._bulk_uuids.add(outcome.uuid)
+        return outcome
 
     def _write(self, method: str, path: str, json: Any) -> WriteResult:
         response = self._exchange(method, self._url(path, absolute_ok=False), json=json)

@@ -8,10 +8,9 @@ one `PlanError`, in the same `file:line:col: $.path: message` format as offline 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
-from typing import Any
 
+from reconciler.batching import DEFAULT_MAX_ROWS, batch
 from reconciler.errors import PlanError, UsageError
 from reconciler.live import LiveOrg
 from reconciler.manifest.model import Manifest
@@ -85,12 +84,13 @@ def collections_needed(manifest: Manifest, only: Iterable[str] = ()) -> list[str
 
 
 def build_plan(
-    manifest: Manifest, live: LiveOrg, *, only: Iterable[str] = (), api_url: str = "", fingerprints: bool = True
+    manifest: Manifest, live: LiveOrg, *, only: Iterable[str] = (), api_url: str = "", fingerprints: bool = True,
+    bulk_max_rows: int = DEFAULT_MAX_ROWS,
 ) -> Plan:
     """Compare desired with live and return the minimal, ordered plan. Raises PlanError.
 
     `fingerprints=False` skips digesting every live object: only a plan that is saved for a later
-    `apply --plan` needs them.
+    `apply --plan` needs them. `bulk_max_rows` caps the rows of each bulk request (<= 1: no bulk requests).
     """
     chosen = check_only(only)
     sections = sections_to_plan(manifest, chosen)
@@ -119,10 +119,12 @@ def build_plan(
 
     changes = ctx.ordered_changes()
     unmanaged = list(ctx.unmanaged)
+    managed_by_greenhouse = list(ctx.greenhouse_managed)
     unchanged = dict(ctx.unchanged)
     if chosen:
         changes = [c for c in changes if c.type in chosen]
         unmanaged = [u for u in unmanaged if u.type in chosen]
+        managed_by_greenhouse = [g for g in managed_by_greenhouse if g.type in chosen]
         unchanged = {t: n for t, n in unchanged.items() if t in chosen}
         _check_dangling(changes)
     policy = manifest.policy
@@ -130,6 +132,7 @@ def build_plan(
         changes=tuple(changes),
         unmanaged=tuple(sorted(unmanaged, key=lambda u: (TYPES.index(u.type), u.name, u.id))),
         warnings=tuple(ctx.warnings),
+        greenhouse_managed=tuple(sorted(managed_by_greenhouse, key=lambda g: (TYPES.index(g.type), g.name, g.id))),
         unchanged={t: unchanged[t] for t in TYPES if unchanged.get(t)},
         live_counts={t: len(live.get(c)) for t, c in TYPE_COLLECTION.items() if live.has(c)},
         max_deletes=policy.limits.max_deletes,
@@ -139,6 +142,7 @@ def build_plan(
         only=chosen,
         fingerprints=live.fingerprints() if fingerprints else {},
         reads=live.reads,
+        bulk_requests=batch(changes, max_rows=bulk_max_rows),
     )
 
 
@@ -147,22 +151,10 @@ def _check_dangling(changes: list[Change]) -> None:
     keys = {c.key for c in changes}
     for c in changes:
         for w in c.writes:
-            for target in _refs(w.path) | _refs(w.body):
+            for target in w.references():
                 if target not in keys:
                     raise UsageError(
                         f'--only leaves out "{target}", which {c.type} "{c.name}" needs to exist first; '
                         "add its type to --only or plan without --only"
                     )
 
-
-def _refs(value: Any) -> set[str]:
-    text = json.dumps(value)
-    found: set[str] = set()
-    for marker in ('{"$ref": "', "{$ref:"):
-        start = 0
-        while (i := text.find(marker, start)) >= 0:
-            j = i + len(marker)
-            end = text.find('"' if marker.startswith('{"') else "}", j)
-            found.add(text[j:end])
-            start = end
-    return found

@@ -34,7 +34,7 @@ def test_apply_sends_exactly_the_planned_writes_and_converges() -> None:
     assert planned_writes(plan) == [("POST", "/v3/departments"), ("PATCH", "/v3/departments/22"),
                                     ("POST", "/v3/candidate_tags")]
     rig.sandbox.clear_log()
-    rig.executor(bulk_min=3).apply(plan)
+    rig.executor().apply(plan)
     assert [(m_, p) for m_, p, _ in rig.writes()] == planned_writes(plan)
     assert plan_for(rig, m).changes == ()
 
@@ -55,7 +55,7 @@ def test_several_option_archives_become_one_bulk_request_and_are_polled() -> Non
     plan = plan_for(rig, m)
     assert [c.action for c in plan.changes] == ["delete", "delete", "delete"]
     rig.sandbox.clear_log()
-    rig.executor(bulk_min=3).apply(plan)
+    rig.executor().apply(plan)
     assert [(m_, p) for m_, p, _ in rig.writes()] == [("DELETE", "/v3/custom_field_options/bulk")]
     assert rig.writes()[0][2] == {"data": [2012, 2013, 2014]}
     assert any(r.path.startswith("/v3/bulk_requests/") for r in rig.sandbox.log)
@@ -68,7 +68,7 @@ def test_two_bulkable_changes_are_sent_singly_because_bulk_would_cost_more() -> 
                                   "value_type": "single_select", "options": ["Junior", "Mid"]}])
     plan = plan_for(rig, m)
     rig.sandbox.clear_log()
-    rig.executor(bulk_min=3).apply(plan)
+    rig.executor().apply(plan)
     assert [(m_, p) for m_, p, _ in rig.writes()] == [("DELETE", "/v3/custom_field_options/2013"),
                                                       ("DELETE", "/v3/custom_field_options/2014")]
 
@@ -151,11 +151,11 @@ def test_per_row_bulk_failures_are_reported_and_stop_the_apply() -> None:
     with rig.client() as other:  # "Fellow" appears in the UI between plan and apply
         other.post("/v3/custom_field_options", {"custom_field_id": 201, "name": "Fellow"})
     with pytest.raises(ApplyError) as e:
-        rig.executor(bulk_min=3).apply(plan)
+        rig.executor().apply(plan)
     text = str(e.value)
-    assert "failed: bulk of 3 custom_field_option changes" in text
-    assert "POST /v3/custom_field_options/bulk: 1 of 3 rows failed" in text
-    assert "applied 0 of 3 changes" in text
+    assert "failed: bulk request of 3 custom_field_option changes" in text
+    assert "POST /v3/custom_field_options/bulk: 1 of 3 rows failed: custom_field_option \"Seniority / Fellow\": " in text
+    assert "applied 2 of 3 changes" in text  # the other two rows of the bulk request succeeded
 
 
 def test_users_are_read_with_service_accounts_so_none_is_missed() -> None:

@@ -38,18 +38,6 @@ def test_the_examples_converge_through_429s_5xx_and_lost_replies_without_duplica
     assert any(r.fault and r.method != "GET" for r in rig.sandbox.log)  # writes really were faulted
 
 
-def test_a_bulk_request_whose_reply_is_lost_is_settled_row_by_row() -> None:
-    rig = Rig()
-    m = manifest(custom_fields=[{"name": "Seniority", "key": "seniority", "field_type": "job",
-                                  "value_type": "single_select", "options": ["Junior"]}])
-    with rig.reader() as reader:
-        plan = build_plan(m, read_for_manifest(reader, m))
-    rig.sandbox.add_fault("drop_after", method="DELETE", path="/v3/custom_field_options/bulk")
-    rig.executor(bulk_min=3).apply(plan)
-    with rig.reader() as reader:
-        assert build_plan(m, read_for_manifest(reader, m)).changes == ()
-
-
 NAMES = st.sampled_from(["Referral", "referral", "Boomerang", "2026-grad", "Silver Medalist", "old-tag", "VIP", "x"])
 
 

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from reconciler.errors import OutcomeUnknownError
-from reconciler.harvest import HarvestClient, HarvestReader, Settings
+from reconciler.harvest import HarvestClient, HarvestReader, Polling, Settings
 from reconciler.sandbox import Sandbox
 from tests.support import FakeClock
 
@@ -185,7 +185,7 @@ def test_bulk_create_reports_counts_and_failure_rows() -> None:
     sb, client = make(clock)
     rows = [{"custom_field_id": 201, "name": "Principal", "sort_order": 4},
             {"custom_field_id": 201, "name": "Senior", "sort_order": 5}]  # an active name already: fails
-    outcome = client.bulk("POST", "/v3/custom_field_options/bulk", rows, poll_interval=1.0)
+    outcome = client.bulk("POST", "/v3/custom_field_options/bulk", rows, polling=Polling(interval=1.0))
     assert (outcome.status, outcome.record_count, outcome.success_count, outcome.failure_count) == (
         "completed", 2, 1, 1)
     (failure,) = outcome.failures

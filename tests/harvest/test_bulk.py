@@ -8,8 +8,8 @@ import random
 import httpx
 import pytest
 
-from reconciler.errors import ApiError, OutcomeUnknownError, UsageError
-from reconciler.harvest import BulkOutcome, HarvestClient
+from reconciler.errors import ApiError, BulkPendingError, UsageError
+from reconciler.harvest import BulkOutcome, HarvestClient, Polling
 from tests.harvest.fake_api import FakeApi, json_response, settings
 from tests.support import FakeClock
 
@@ -34,7 +34,7 @@ def test_bulk_sends_data_then_polls_until_completed_with_growing_interval() -> N
     api.script("GET", STATUS_PATH, record("pending"), record("in_progress"), record("in_progress"),
                record("completed", success_count=3, completed_at="2027-01-15T08:00:05.000Z"))
     rows = [{"id": 1, "sort_order": 0}, {"id": 2, "sort_order": 1}, {"id": 3, "sort_order": 2}]
-    outcome = client(api, clock).bulk("PATCH", "/v3/custom_field_options/bulk", rows, poll_interval=2.0)
+    outcome = client(api, clock).bulk("PATCH", "/v3/custom_field_options/bulk", rows, polling=Polling(interval=2.0))
     assert outcome == BulkOutcome(uuid=UUID, status="completed", record_count=3, success_count=3,
                                   failure_count=0, failures=())
     (sent,) = api.api_requests("PATCH")
@@ -48,7 +48,7 @@ def test_poll_interval_is_capped() -> None:
     api = FakeApi()
     api.script("POST", "/v3/users/deactivate/bulk", json_response(202, {"bulk_action_uuid": UUID}))
     api.script("GET", STATUS_PATH, *[record("pending") for _ in range(8)], record("completed"))
-    client(api, clock).bulk("POST", "/v3/users/deactivate/bulk", [5, 6], poll_interval=1.0, max_poll_interval=4.0)
+    client(api, clock).bulk("POST", "/v3/users/deactivate/bulk", [5, 6], polling=Polling(interval=1.0, max_interval=4.0))
     assert max(clock.sleeps) == 4.0 and len(clock.sleeps) == 8
 
 
@@ -125,25 +125,47 @@ def test_an_unreadable_failure_file_keeps_the_outcome() -> None:
                                           "Request has expired"},)
 
 
-def test_a_bulk_never_finishing_is_an_unknown_outcome_after_max_wait() -> None:
+def test_a_bulk_never_finishing_stops_as_pending_after_max_wait_without_resending() -> None:
     clock = FakeClock()
     api = FakeApi()
     api.script("PATCH", "/v3/departments/bulk", json_response(202, {"bulk_action_uuid": UUID}))
     api.script("GET", STATUS_PATH, *[record("in_progress") for _ in range(100)])
-    with pytest.raises(OutcomeUnknownError, match=f"bulk request {UUID} not finished after 30 s"):
-        client(api, clock).bulk("PATCH", "/v3/departments/bulk", [{"id": 1}], poll_interval=5, max_wait=30)
+    with pytest.raises(BulkPendingError, match=f"bulk request {UUID} still pending; run plan again later "
+                                               r"\(not finished after 30 s, last status 'in_progress'"):
+        client(api, clock).bulk("PATCH", "/v3/departments/bulk", [{"id": 1}], polling=Polling(interval=5, max_wait=30))
     assert sum(clock.sleeps) == 30.0
+    assert len(api.api_requests("PATCH")) == 1
+
+
+def test_any_2xx_carrying_a_uuid_is_accepted_and_followed() -> None:
+    clock = FakeClock()
+    api = FakeApi()
+    api.script("PATCH", "/v3/offices/bulk", json_response(200, {"bulk_action_uuid": UUID}))
+    api.script("GET", STATUS_PATH, record("completed", success_count=3))
+    outcome = client(api, clock).bulk("PATCH", "/v3/offices/bulk", [{"id": 1}, {"id": 2}, {"id": 3}])
+    assert (outcome.uuid, outcome.success_count) == (UUID, 3)
+
+
+def test_per_row_results_in_a_2xx_without_uuid_are_read_as_a_synchronous_outcome() -> None:
+    clock = FakeClock()
+    api = FakeApi()
+    rows = [{"id": 1, "status": 200}, {"id": 2, "status": 422, "errors": [{"field": "name", "message": "taken"}]}]
+    api.script("PATCH", "/v3/users/bulk", json_response(200, {"data": rows}))
+    outcome = client(api, clock).bulk("PATCH", "/v3/users/bulk", [{"id": 1}, {"id": 2}])
+    assert (outcome.success_count, outcome.failure_count, outcome.failures) == (1, 1, (rows[1],))
+    assert api.api_requests("GET") == []
 
 
 @pytest.mark.parametrize("answer", [json_response(200, {"results": []}), json_response(202, {"status": "ok"}),
                                     httpx.Response(204)])
-def test_an_answer_without_a_bulk_uuid_is_an_unknown_outcome(answer: httpx.Response) -> None:
+def test_an_answer_without_a_uuid_or_row_results_is_pending_and_never_resent(answer: httpx.Response) -> None:
     clock = FakeClock()
     api = FakeApi()
     api.script("POST", "/v3/users/bulk", answer)
-    with pytest.raises(OutcomeUnknownError, match="POST /v3/users/bulk -> outcome unknown"):
+    with pytest.raises(BulkPendingError, match="the bulk request POST /v3/users/bulk still pending; run plan again "
+                                               "later .* without a bulk_action_uuid"):
         client(api, clock).bulk("POST", "/v3/users/bulk", [{}])
-    assert api.api_requests("GET") == []
+    assert api.api_requests("GET") == [] and len(api.api_requests("POST")) == 1
 
 
 def test_a_rejected_bulk_is_an_api_error() -> None:
@@ -154,13 +176,67 @@ def test_a_rejected_bulk_is_an_api_error() -> None:
         client(api, clock).bulk("POST", "/v3/users/bulk", [{}] * 101)
 
 
-def test_a_bulk_write_whose_answer_is_lost_is_not_repeated() -> None:
+def recent(*records: dict[str, object]) -> httpx.Response:
+    return json_response(200, list(records))
+
+
+def listed(uuid: str, endpoint: str, rows: int, at: str = "2027-01-15T08:00:00Z") -> dict[str, object]:
+    return {"id": 9, "bulk_action_uuid": uuid, "api_endpoint": endpoint, "record_count": rows, "status": "pending",
+            "requested_at": at}
+
+
+def test_a_lost_bulk_reply_is_found_among_recent_requests_and_followed_without_resending() -> None:
+    clock = FakeClock(start=1_800_000_000.0)  # 2027-01-15T08:00:00Z
+    api = FakeApi()
+    api.script("POST", "/v3/custom_field_options/bulk", httpx.RemoteProtocolError("dropped"))
+    api.script("GET", "/v3/bulk_requests", recent(
+        listed("other-endpoint", "PATCH /v3/departments/bulk", 2),
+        listed("other-count", "POST /v3/custom_field_options/bulk", 5),
+        listed("too-old", "POST /v3/custom_field_options/bulk", 2, at="2027-01-15T07:00:00Z"),
+        listed(UUID, "POST /v3/custom_field_options/bulk", 2)))
+    api.script("GET", STATUS_PATH, record("completed", success_count=2))
+    outcome = client(api, clock).bulk("POST", "/v3/custom_field_options/bulk", [{}, {}])
+    assert (outcome.uuid, outcome.success_count) == (UUID, 2)
+    assert len(api.api_requests("POST", "/v3/custom_field_options/bulk")) == 1
+    (lookup,) = api.api_requests("GET", "/v3/bulk_requests")
+    assert lookup.url.params["per_page"] == "100"
+
+
+@pytest.mark.parametrize(("records", "why"), [
+    ((), "no matching bulk request was found"),
+    ((listed("a", "POST /v3/users/bulk", 1), listed("b", "POST /v3/users/bulk", 1)), "2 recent bulk requests match"),
+])
+def test_a_lost_bulk_reply_that_cannot_be_identified_stops_as_pending(records: tuple[dict[str, object], ...],
+                                                                      why: str) -> None:
     clock = FakeClock()
     api = FakeApi()
     api.script("POST", "/v3/users/bulk", httpx.RemoteProtocolError("dropped"))
-    with pytest.raises(OutcomeUnknownError):
+    api.script("GET", "/v3/bulk_requests", recent(*records))
+    with pytest.raises(BulkPendingError, match=f"still pending; run plan again later .*{why}"):
         client(api, clock).bulk("POST", "/v3/users/bulk", [{}])
-    assert len(api.api_requests("POST")) == 1
+    assert len(api.api_requests("POST")) == 1 and api.api_requests("GET", STATUS_PATH) == []
+
+
+def test_an_unreadable_bulk_status_stops_as_pending() -> None:
+    clock = FakeClock()
+    api = FakeApi()
+    api.script("DELETE", "/v3/custom_field_options/bulk", json_response(202, {"bulk_action_uuid": UUID}))
+    api.script("GET", STATUS_PATH, json_response(403, {"message": "missing scope"}))
+    with pytest.raises(BulkPendingError, match=f"bulk request {UUID} still pending.*cannot be read.*403"):
+        client(api, clock).bulk("DELETE", "/v3/custom_field_options/bulk", [1, 2])
+
+
+def test_a_bulk_followed_once_is_never_taken_for_a_later_lost_reply() -> None:
+    clock = FakeClock()
+    api = FakeApi()
+    api.script("POST", "/v3/users/bulk", json_response(202, {"bulk_action_uuid": UUID}),
+               httpx.RemoteProtocolError("dropped"))
+    api.script("GET", STATUS_PATH, record("completed", success_count=1))
+    api.script("GET", "/v3/bulk_requests", recent(listed(UUID, "POST /v3/users/bulk", 1)))
+    c = client(api, clock)
+    c.bulk("POST", "/v3/users/bulk", [{}])
+    with pytest.raises(BulkPendingError, match="no matching bulk request was found"):
+        c.bulk("POST", "/v3/users/bulk", [{}])
 
 
 @pytest.mark.parametrize(("method", "data"), [("GET", [1]), ("PUT", [1]), ("POST", "abc"), ("POST", {"a": 1})])
