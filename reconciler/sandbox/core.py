@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 
 from reconciler.sandbox import bulk, ops_users
-from reconciler.sandbox.auth import Grant, TokenIssuer
+from reconciler.sandbox.auth import Grant, OAuthError, TokenIssuer
 from reconciler.sandbox.context import Ctx
 from reconciler.sandbox.errors import ApiError, DroppedConnection, not_found
 from reconciler.sandbox.faults import FaultInjector, FaultSpec, make_rule
@@ -172,16 +172,17 @@ class Sandbox:
 
     def _token(self, method: str, path: str, pairs: list[tuple[str, str]], hdrs: dict[str, str],
                body: bytes) -> Response:
+        """`POST /token`: a token, or an OAuth 2.0 error (RFC 6749 section 5.2; see `auth`)."""
         form = {k: v for k, v in parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)}
         logged = {k: ("[redacted]" if k in _REDACTED_FORM_KEYS else v) for k, v in form.items()}
+        no_store = {"Cache-Control": "no-store", "Pragma": "no-cache"}
         try:
             if method != "POST":
                 raise not_found(f"route {method} {path}")
-            if "application/x-www-form-urlencoded" not in hdrs.get("content-type", ""):
-                raise ApiError(415, "the token endpoint takes application/x-www-form-urlencoded",
-                               [{"field": "Content-Type", "message": "must be application/x-www-form-urlencoded"}])
-            response = _json(200, self._tokens.mint(hdrs.get("authorization"), form, self._clock()),
-                             self._headers({"Cache-Control": "no-store"}))
+            answer = self._tokens.mint(hdrs.get("authorization"), hdrs.get("content-type", ""), body, self._clock())
+            response = _json(200, answer, self._headers(no_store))
+        except OAuthError as e:
+            response = _json(e.status, e.body(), self._headers({**no_store, **e.headers()}))
         except ApiError as e:
             response = _error(e, self._headers({}))
         self._record(method, path, pairs, response[0], logged)

@@ -11,6 +11,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+TOKEN_REVOCATION_SCOPES = ("per-client", "per-subject")
+"""The values of `SandboxOptions.token_revocation`."""
+
 
 @dataclass(frozen=True)
 class SandboxOptions:
@@ -19,7 +22,12 @@ class SandboxOptions:
     token_ttl_seconds: int = 3600
     """Access-token lifetime (1 h is stated for the partner flow; assumed for client credentials)."""
     single_active_token: bool = True
-    """Minting a token revokes the previous one of the same client (observed live, not documented)."""
+    """Minting a token revokes the previous one (observed live, not documented); its scope is
+    `token_revocation`."""
+    token_revocation: str = "per-client"
+    """Which earlier token a new one revokes: `per-client` (the client's previous token, whatever its
+    `sub`) or `per-subject` (only the client's previous token for the same acting user). Greenhouse
+    does not document which it does."""
     reject_unknown_query_params: bool = True
     """A list request with a query parameter the endpoint does not know answers 422."""
     reject_unknown_body_keys: bool = True
@@ -51,3 +59,10 @@ class SandboxOptions:
     """`Retry-After` is never below this many seconds."""
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
     """How the latency fault waits; tests pass a fake clock's sleep."""
+
+    def __post_init__(self) -> None:
+        if self.token_revocation not in TOKEN_REVOCATION_SCOPES:
+            raise ValueError(
+                f"sandbox option token_revocation must be one of {', '.join(TOKEN_REVOCATION_SCOPES)}, "
+                f"got {self.token_revocation!r}"
+            )

@@ -62,13 +62,17 @@ def _default(field: str) -> Any:
 
 
 class Store:
-    """All collections, the API clients, and the bulk requests' internal bookkeeping."""
+    """All collections, the API clients (with their service users), and the bulk requests' internal
+    bookkeeping."""
 
     def __init__(self) -> None:
         self.rows: dict[str, dict[int, dict[str, Any]]] = {c: {} for c in COLLECTIONS}
         self._order: dict[str, list[int]] = {c: [] for c in COLLECTIONS}
         self.next_ids: dict[str, int] = {c: 1 for c in COLLECTIONS}
         self.clients: dict[str, str] = {}
+        """client_id -> client_secret."""
+        self.service_users: dict[str, int] = {}
+        """client_id -> the user id of the client's service user (the token's user when `sub` is omitted)."""
         self.bulk: dict[str, dict[str, Any]] = {}
         self._index: dict[tuple[str, str], dict[Any, set[int]]] = {
             (c, f): {} for c, fields in _INDEXED.items() for f in fields
@@ -114,6 +118,61 @@ class Store:
 
     def count(self, collection: str) -> int:
         return len(self.rows[collection])
+
+    def service_user_of(self, client_id: str, now: float) -> int:
+        """The id of the client's service user, created (site-admin level) if the client has none yet.
+
+        A client seeded without `service_user` already got one in `from_json`; this also covers
+        clients added to `clients` directly (tests do), as Greenhouse creates the service user
+        together with the credential [2nd].
+        """
+        if client_id not in self.service_users:
+            self.service_users[client_id] = self._new_service_user(client_id, None, True, {}, now)["id"]
+        return self.service_users[client_id]
+
+    def _new_service_user(self, client_id: str, user_id: int | None, site_admin: bool, names: Mapping[str, Any],
+                          now: float) -> dict[str, Any]:
+        """Store a service account for `client_id`: a user whose `primary_email` is "" [2nd]."""
+        row = {f: _default(f) for f in FIELDS["users"]}
+        first = str(names.get("first_name", "Harvest Integration"))
+        last = str(names.get("last_name", client_id))
+        row.update(id=user_id if user_id is not None else self.next_ids["users"], first_name=first, last_name=last,
+                   name=f"{first} {last}", primary_email="", site_admin=site_admin, created_at=iso(now),
+                   updated_at=iso(now))
+        self._put("users", row)
+        return row
+
+    def _seed_service_user(self, i: int, client_id: str, spec: Any, now: float) -> None:
+        """Resolve a seed client's `service_user`: absent (a new site-admin service user), a seeded
+        service account's id, or `{"id"?, "site_admin"?, "first_name"?, "last_name"?}`."""
+        where = f"sandbox seed: clients[{i}].service_user"
+        if spec is None:
+            self.service_user_of(client_id, now)
+            return
+        if isinstance(spec, bool) or not isinstance(spec, (int, Mapping)):
+            raise ValueError(f"{where} must be a user id or an object")
+        options: Mapping[str, Any] = spec if isinstance(spec, Mapping) else {"id": spec}
+        unknown = sorted(set(options) - {"id", "site_admin", "first_name", "last_name"})
+        if unknown:
+            raise ValueError(f"{where}: unknown field(s) {', '.join(unknown)}")
+        user_id = options.get("id")
+        if user_id is not None and (isinstance(user_id, bool) or not isinstance(user_id, int) or user_id < 1):
+            raise ValueError(f"{where}: 'id' must be a positive integer")
+        site_admin = options.get("site_admin")
+        if site_admin is not None and not isinstance(site_admin, bool):
+            raise ValueError(f"{where}: 'site_admin' must be true or false")
+        existing = self.get("users", user_id)
+        if existing is None and isinstance(spec, int):
+            raise ValueError(f"{where}: no seeded user has id {user_id}")
+        if existing is not None:
+            if existing["primary_email"] != "":
+                raise ValueError(f"{where}: user {user_id} is not a service account (its primary_email is not \"\")")
+            if site_admin is not None:
+                existing["site_admin"] = site_admin
+            self.service_users[client_id] = existing["id"]
+            return
+        row = self._new_service_user(client_id, user_id, True if site_admin is None else site_admin, options, now)
+        self.service_users[client_id] = row["id"]
 
     # -- writes ----------------------------------------------------------------------------------
 
@@ -212,6 +271,8 @@ class Store:
                 for ts in ("created_at", "updated_at"):
                     row[ts] = row[ts] or stamp
                 store._put(collection, row)
+        for i, client in enumerate(clients):
+            store._seed_service_user(i, client["client_id"], client.get("service_user"), now)
         if "user_emails" not in data:
             store._emails_from_users(now)
         extra = data.get("_sandbox", {})
@@ -230,7 +291,11 @@ class Store:
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "clients": [{"client_id": k, "client_secret": v} for k, v in self.clients.items()],
+            "clients": [
+                {"client_id": k, "client_secret": v,
+                 **({"service_user": self.service_users[k]} if k in self.service_users else {})}
+                for k, v in self.clients.items()
+            ],
         }
         for collection in COLLECTIONS:
             data[collection] = [self.rows[collection][i] for i in self._order[collection]]
