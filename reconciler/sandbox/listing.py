@@ -14,7 +14,7 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,7 +30,7 @@ MAX_IDS = 50
 MAX_FIELDS = 50
 _DATE_OPS = ("gte", "lte", "gt", "lt")
 _BRACKET = re.compile(r"^([a-z_]+)\[(gte|lte|gt|lt)\]$")
-_LIST_KINDS = ("ids", "strs")
+_LIST_KINDS = ("ids", "strs", "nested_ids")
 
 Row = dict[str, Any]
 Predicate = Callable[[Row], bool]
@@ -140,6 +140,19 @@ def _compare(op: str, left: datetime, right: datetime) -> bool:
     return left < right
 
 
+def _holds_option(value: Any, option: Row) -> bool:
+    """Whether a `custom_fields` entry (or its `value`) names the option (see `_option_predicate`)."""
+    if isinstance(value, Mapping):
+        if "value" in value:
+            return _holds_option(value["value"], option)
+        return value.get("id") == option["id"] or value.get("name") == option["name"]
+    if isinstance(value, list):
+        return any(_holds_option(v, option) for v in value)
+    if isinstance(value, bool):
+        return False
+    return value == option["id"] or value == option["name"]
+
+
 def _match(value: Any, wanted: set[Any]) -> bool:
     if isinstance(value, list):
         return any(v in wanted for v in value)
@@ -231,9 +244,37 @@ class ListQuery:
             wanted = {_int(name, v) for v in _items(name, text)}
         elif flt.kind == "strs":
             wanted = set(_items(name, text))
+        elif flt.kind == "nested_ids":
+            nested = {_int(name, v) for v in _items(name, text)}
+            self.predicates.append(lambda row: any(
+                isinstance(item, Mapping) and item.get("id") in nested for item in row.get(field) or []))
+            return
+        elif flt.kind == "option":
+            self.predicates.append(self._option_predicate(field, _int(name, text)))
+            return
         else:  # "ext": resolve external ids to internal ids
             wanted = {r["id"] for r in self.store.find(flt.ref, "external_id", text)}
         self.predicates.append(lambda row: _match(row.get(field), wanted))
+
+    def _option_predicate(self, field: str, option_id: int) -> Predicate:
+        """Rows whose `custom_fields` value for the option's field holds the option.
+
+        How Harvest v3 spells a select value inside `custom_fields` is undocumented (reference 2.8,
+        2.11 give only `{name, type, value}`), so a value naming the option by id or by name, alone,
+        in a list, or as an `{id, name}` object, all count. An unknown option id matches nothing
+        `[inferred]`.
+        """
+        option = self.store.get("custom_field_options", option_id)
+        custom_field = self.store.get("custom_fields", option["custom_field_id"]) if option else None
+        if option is None or custom_field is None:
+            return lambda row: False
+        key = custom_field["name_key"]
+
+        def pred(row: Row) -> bool:
+            values = row.get(field)
+            return isinstance(values, Mapping) and key in values and _holds_option(values[key], option)
+
+        return pred
 
     def _special(self, name: str, field: str, text: str) -> None:
         if name == "custom_field_key":

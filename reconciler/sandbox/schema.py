@@ -58,7 +58,9 @@ class Filter:
     kind: `int` (one integer), `str` (exact string), `bool`, `enum` (one of `choices`), `ids`
     (comma-separated integers, max 50), `strs` (comma-separated strings, max 50), `date`
     (operator form on a date-time field), `ext` (an external id resolved through `ref`, then
-    compared like `int`), `special` (implemented by the listing code itself).
+    compared like `int`), `nested_ids` (like `ids`, matched against the `id` of the objects in a
+    list-valued field), `option` (a custom-field option id, matched against the row's
+    `custom_fields` value of that option's field), `special` (implemented by the listing code itself).
     A row matches when its `field` equals the value, or, for a list-valued field, contains it.
     """
 
@@ -107,6 +109,8 @@ FILTERS: dict[str, dict[str, Filter]] = {
         "office_ids": Filter("ids", "office_ids"),
         "department_ids": Filter("ids", "department_ids"),
         "linked_candidate_ids": Filter("ids", "linked_candidate_ids"),
+        "interviewer_tag_ids": Filter("nested_ids", "interviewer_tags"),
+        "custom_field_option_id": Filter("option", "custom_fields"),
         "employee_ids": Filter("strs", "employee_id"),
         "deactivated": Filter("bool", "deactivated"),
         "primary_email": Filter("special", "primary_email"),
@@ -139,6 +143,7 @@ FILTERS: dict[str, dict[str, Filter]] = {
         "office_id": Filter("int", "office_ids"),
         "status": Filter("enum", "status", JOB_STATUSES),
         "confidential": Filter("bool", "confidential"),
+        "custom_field_option_id": Filter("option", "custom_fields"),
         "opened_at": Filter("date", "opened_at"),
         "closed_at": Filter("date", "closed_at"),
     },

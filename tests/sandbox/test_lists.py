@@ -276,3 +276,98 @@ def test_unknown_list_route_is_404_with_error_body(api: httpx.Client) -> None:
     assert answer.status_code == 404
     assert set(answer.json()) == {"message", "errors"}
     assert api.get("/v3/departments/10").status_code == 404  # no per-id GET in v3
+
+
+def with_values(seed: dict[str, Any]) -> dict[str, Any]:
+    """Custom-field values and interviewer tags on some jobs and users (the demo seed has none)."""
+    jobs = {j["id"]: j for j in seed["jobs"]}
+    jobs[400]["custom_fields"] = {"cost_center": {"name": "Cost Center", "type": "single_select",
+                                                  "value": "100 - Platform"}}
+    jobs[401]["custom_fields"] = {"cost_center": {"name": "Cost Center", "type": "single_select", "value": 2001}}
+    jobs[402]["custom_fields"] = {"cost_center": {"name": "Cost Center", "type": "single_select",
+                                                  "value": {"id": 2002, "name": "200 Sales"}}}
+    jobs[403]["custom_fields"] = {"seniority": {"name": "Seniority", "type": "single_select", "value": "Senior"}}
+    users = {u["id"]: u for u in seed["users"]}
+    users[1002]["interviewer_tags"] = [{"id": 1, "name": "Python"}, {"id": 2, "name": "Systems"}]
+    users[1003]["interviewer_tags"] = [{"id": 3, "name": "Sales"}]
+    users[1002]["custom_fields"] = {"languages": {"name": "Languages", "type": "multi_select",
+                                                  "value": ["German", "French"]}}
+    users[1007]["custom_fields"] = {"languages": {"name": "Languages", "type": "multi_select", "value": [2061]}}
+    return seed
+
+
+DOCUMENTED_FILTER_CASES: list[tuple[str, dict[str, str], list[int]]] = [
+    ("/v3/jobs", {"custom_field_option_id": "2001"}, [401, 400]),  # by option id or by option name
+    ("/v3/jobs", {"custom_field_option_id": "2002"}, [402]),  # an {id, name} value
+    ("/v3/jobs", {"custom_field_option_id": "2013"}, [403]),
+    ("/v3/jobs", {"custom_field_option_id": "2003"}, []),
+    ("/v3/jobs", {"custom_field_option_id": "999999"}, []),  # unknown option: nothing matches [inferred]
+    ("/v3/jobs", {"custom_field_option_id": "2001", "status": "open"}, [401, 400]),
+    ("/v3/users", {"custom_field_option_id": "2062"}, [1002]),  # multi-select: any value counts
+    ("/v3/users", {"custom_field_option_id": "2061"}, [1007]),
+    ("/v3/users", {"interviewer_tag_ids": "2"}, [1002]),
+    ("/v3/users", {"interviewer_tag_ids": "1,3"}, [1003, 1002]),
+    ("/v3/users", {"interviewer_tag_ids": "9"}, []),
+]
+
+
+@pytest.mark.parametrize(("path", "params", "expected"), DOCUMENTED_FILTER_CASES)
+def test_documented_filters_custom_field_option_and_interviewer_tags(
+    seed: dict[str, Any], clock: FakeClock, make_client: ClientFactory, path: str, params: dict[str, str],
+    expected: list[int],
+) -> None:
+    client = make_client(sandbox=Sandbox(with_values(seed), clock=clock.time))
+    assert ids(client.get(path, params=params)) == expected
+
+
+def test_repeated_interviewer_tag_ids_are_combined(seed: dict[str, Any], clock: FakeClock,
+                                                   make_client: ClientFactory) -> None:
+    client = make_client(sandbox=Sandbox(with_values(seed), clock=clock.time))
+    assert ids(client.get("/v3/users", params=[("interviewer_tag_ids", "1"), ("interviewer_tag_ids", "3")])) == [
+        1003, 1002]
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/v3/jobs", {"custom_field_option_id": "x"}),
+        ("/v3/users", {"custom_field_option_id": "2001,2002"}),  # one integer
+        ("/v3/users", {"interviewer_tag_ids": "1,,2"}),
+        ("/v3/users", {"interviewer_tag_ids": ",".join(str(i) for i in range(1, 52))}),
+    ],
+)
+def test_bad_values_of_the_added_filters_are_422(api: httpx.Client, path: str, params: dict[str, str]) -> None:
+    answer = api.get(path, params=params)
+    assert answer.status_code == 422
+    assert error_fields(answer) == list(params)
+
+
+INDEX_FILTERS = {
+    # Every filter the reference names for the emulated list endpoints (harvest-v3-api.md section 2, [spec]).
+    "/v3/departments": {"parent_id": "10", "external_id": "ENG"},
+    "/v3/offices": {"parent_id": "110", "external_id": "SF"},
+    "/v3/custom_fields": {"field_type": "job", "active": "true", "name": "Seniority", "name_key": "seniority"},
+    "/v3/custom_field_options": {"custom_field_ids": "200", "custom_field_key": "cost_center", "active": "true"},
+    "/v3/custom_field_departments": {"custom_field_ids": "200", "department_ids": "20"},
+    "/v3/custom_field_offices": {"custom_field_ids": "200", "office_ids": "101"},
+    "/v3/users": {"agency_ids": "1", "office_ids": "101", "department_ids": "20", "linked_candidate_ids": "1",
+                  "interviewer_tag_ids": "1", "employee_ids": "E-1002", "custom_field_option_id": "2001",
+                  "deactivated": "false", "primary_email": "jane@acme.example", "external_office_id": "SF",
+                  "external_department_id": "ENG", "show_service_accounts": "true"},
+    "/v3/user_emails": {"user_ids": "1002", "email": "jane@acme.example", "verified": "true",
+                        "verification_token_sent_at": "gte|2020-01-01T00:00:00Z"},
+    "/v3/user_job_permissions": {"job_ids": "400", "user_ids": "1002", "role_ids": "2"},
+    "/v3/future_job_permissions": {"user_ids": "1002", "role_ids": "2", "department_ids": "11", "office_ids": "101",
+                                   "external_department_id": "ENG", "external_office_id": "SF"},
+    "/v3/jobs": {"opened_at": "gte|2020-01-01T00:00:00Z", "closed_at": "lte|2030-01-01T00:00:00Z",
+                 "requisition_id": "REQ-1", "department_id": "10", "office_id": "101",
+                 "custom_field_option_id": "2001", "confidential": "false", "status": "open"},
+}
+
+
+@pytest.mark.parametrize(("path", "name", "value"),
+                         [(p, n, v) for p, filters in INDEX_FILTERS.items() for n, v in filters.items()])
+def test_every_documented_filter_is_accepted(api: httpx.Client, path: str, name: str, value: str) -> None:
+    answer = api.get(path, params={name: value})
+    assert answer.status_code == 200, answer.text
+    assert isinstance(answer.json(), list)
