@@ -79,6 +79,14 @@ def to_text(plan: Plan, *, color: bool = False) -> str:
             lines.append(f"  ? {u.type} {u.name} (id {u.id})")
         if len(plan.unmanaged) > 50:
             lines.append(f"  ... and {len(plan.unmanaged) - 50} more (see --format json)")
+    if plan.greenhouse_managed:
+        lines.append("")
+        lines.append(paint(f"Greenhouse-managed (made by Greenhouse itself; never changed by apply, not drift): "
+                           f"{len(plan.greenhouse_managed)}", "bold"))
+        for g in plan.greenhouse_managed[:50]:
+            lines.append(f"  = {g.type} {g.name} (id {g.id}): {g.reason}")
+        if len(plan.greenhouse_managed) > 50:
+            lines.append(f"  ... and {len(plan.greenhouse_managed) - 50} more (see --format json)")
     for w in plan.warnings:
         lines.append(paint(f"Warning: {w}", "yellow"))
     destructive = plan.destructive()
@@ -114,6 +122,11 @@ def to_markdown(plan: Plan) -> str:
     if plan.unmanaged:
         lines += [f"<details><summary>{len(plan.unmanaged)} unmanaged live object(s)</summary>", ""]
         lines += [f"- {u.type} {_md(u.name)} (id {u.id})" for u in plan.unmanaged]
+        lines += ["", "</details>", ""]
+    if plan.greenhouse_managed:
+        lines += [f"<details><summary>{len(plan.greenhouse_managed)} Greenhouse-managed live row(s) "
+                  "(made by Greenhouse itself; never changed by apply)</summary>", ""]
+        lines += [f"- {g.type} {_md(g.name)} (id {g.id}): {_md(g.reason)}" for g in plan.greenhouse_managed]
         lines += ["", "</details>", ""]
     for w in plan.warnings:
         lines.append(f"- :warning: {_md(w)}")

@@ -15,7 +15,7 @@ from typing import Any
 from reconciler.errors import Problem
 from reconciler.live import LiveOrg
 from reconciler.manifest.model import Entry, Manifest, Source
-from reconciler.plan import Change, FieldChange, Unmanaged
+from reconciler.plan import Change, FieldChange, GreenhouseManaged, Unmanaged
 
 Handle = int | str
 
@@ -35,7 +35,6 @@ PHASE = {
     "custom_field_scope_delete": 65,
     "candidate_tag": 70,
     "candidate_tag_delete": 75,
-    "user_job_permission_swap": 79,
     "user_job_permission": 80,
     "user_job_permission_delete": 81,
     "future_job_permission": 85,
@@ -86,7 +85,9 @@ class Context:
     changes: list[tuple[int, int, Change]] = field(default_factory=list)
     unchanged: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     unmanaged: list[Unmanaged] = field(default_factory=list)
+    greenhouse_managed: list[GreenhouseManaged] = field(default_factory=list)
     indices: dict[str, Index] = field(default_factory=dict)
+    groups: dict[tuple[str, str], Mapping[Any, tuple[int, ...]]] = field(default_factory=dict)
 
     # -- reporting -----------------------------------------------------------------------------
     def problem(self, where: Source | str, message: str) -> None:
@@ -100,6 +101,9 @@ class Context:
 
     def add_unmanaged(self, type_: str, name: str, live_id: int) -> None:
         self.unmanaged.append(Unmanaged(type_, name, live_id))
+
+    def add_greenhouse_managed(self, type_: str, name: str, live_id: int, reason: str) -> None:
+        self.greenhouse_managed.append(GreenhouseManaged(type_, name, live_id, reason))
 
     def same(self, type_: str) -> None:
         self.unchanged[type_] += 1
@@ -127,6 +131,20 @@ class Context:
 
     def live_rows(self, collection: str) -> Mapping[int, Mapping[str, Any]]:
         return self.live.get(collection)
+
+    def rows_by(self, collection: str, column: str) -> Mapping[Any, tuple[int, ...]]:
+        """Ids of the live rows of `collection` grouped by their `column` value (ascending ids).
+
+        Built once per plan and cached: collections run to tens of thousands of rows (grants, options), so a
+        planner looks a group up instead of scanning the collection once per object.
+        """
+        key = (collection, column)
+        if key not in self.groups:
+            grouped: dict[Any, list[int]] = defaultdict(list)
+            for row_id, row in sorted(self.live.get(collection).items()):
+                grouped[row.get(column)].append(row_id)
+            self.groups[key] = {value: tuple(ids) for value, ids in grouped.items()}
+        return self.groups[key]
 
     def protected(self, section: str, *identities: str | None) -> bool:
         names = self.manifest.policy.protect.get(section, ())

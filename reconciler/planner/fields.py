@@ -3,9 +3,16 @@
 * Identity: `key` (the API's name_key) when given, matched whatever the field_type; else `name` within
   the same field_type; else a `previously` name. A key match whose field_type or value_type differs is a
   *replace* (delete + create: destructive, the field's stored values are lost).
+* An inactive (archived) field is never PATCHed `active`: archiving and reactivating fields is done in
+  Greenhouse's UI, and a user_attribute field's PATCH accepts only name, description and required. A listed
+  inactive field gets a warning saying so; its other changes are planned as usual.
 * Options (`options:` present = the exact list in display order): matched by external_id, then name
   (active before archived), then `previously`. Unlisted active options are archived (the API's delete is
-  soft); a listed archived option is reactivated by PATCH, never re-created (the API answers 422).
+  soft); a listed archived option is reactivated by a single PATCH (never bulked: the bulk page documents
+  no `active`), never re-created (the API answers 422).
+* Option names are unique within a field: renames that wait for each other are ordered, swaps and cycles
+  go through a temporary name (`reconciler/planner/renames.py`), and none of those is bulked (bulk rows
+  run in any order).
   Display order: live sort_order values are kept when they already ascend in the desired order; new
   options take a free value between their neighbours; otherwise the list is renumbered 1..n.
 * Scoping (`departments:` / `offices:` present = the exact set): join rows are created before extra ones
@@ -19,9 +26,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.manifest.model import Entry
-from reconciler.manifest.sections import CUSTOM_FIELD
+from reconciler.manifest.sections import CUSTOM_FIELD, USER_ATTRIBUTE_KEYS
 from reconciler.plan import Change, FieldChange, Settle, Write
 from reconciler.planner.context import Context, Diff, Handle, LiveNames, match_one, path_ref, ref
+from reconciler.planner.renames import order_renames, temporary_rename
 
 PATH = "/v3/custom_fields"
 OPTIONS = "/v3/custom_field_options"
@@ -138,16 +146,25 @@ def _replace(ctx: Context, entry: Entry, row: Mapping[str, Any]) -> None:
 
 
 def _update(ctx: Context, entry: Entry, row: Mapping[str, Any]) -> None:
+    """PATCH the changed name and properties; never `active` (reactivating a field is a UI action)."""
     data = entry.data
     live_id = int(row["id"])
+    user_attribute = row.get("field_type") == "user_attribute"
     diff = Diff()
     diff.rename(row.get("name"), data["name"])
     for prop in PROPERTIES:
-        if prop in data:
-            diff.compare(prop, row.get(prop), data[prop])
+        if prop not in data:
+            continue
+        if user_attribute and prop not in USER_ATTRIBUTE_KEYS:
+            ctx.warn(f'{entry.source}: {prop} cannot be changed on user_attribute field "{data["name"]}" (the API '
+                     "accepts only name, description and required): not planned")
+            continue
+        diff.compare(prop, row.get(prop), data[prop])
     if row.get("active") is False:
-        diff.compare("active", False, True)
-        diff.reasons.append("inactive field reactivated")
+        other = "; its other changes are planned as usual" if diff.body else ""
+        ctx.warn(f'{entry.source}: custom field "{row.get("name")}" (id {live_id}) is inactive in Greenhouse, and '
+                 "the API cannot reactivate it: reactivate it in Greenhouse (custom field settings), then plan "
+                 f"again{other}")
     body, fields, reasons = diff.body, diff.fields, diff.reasons
     if body:
         write = Write("PATCH", f"{PATH}/{live_id}", body, Settle(PATH, {"ids": [live_id]}, {"id": live_id, **body}))
@@ -164,9 +181,11 @@ def _update(ctx: Context, entry: Entry, row: Mapping[str, Any]) -> None:
 
 
 def _plan_options(ctx: Context, entry: Entry, row: Mapping[str, Any]) -> None:
+    """Plan one field's options: creates and plain updates in desired order, then renames in a safe order."""
     field_id = int(row["id"])
     field_name = str(entry.data["name"])
-    live = {i: o for i, o in ctx.live_rows("custom_field_options").items() if o.get("custom_field_id") == field_id}
+    rows = ctx.live_rows("custom_field_options")
+    live = {i: rows[i] for i in ctx.rows_by("custom_field_options", "custom_field_id").get(field_id, ())}
     names = LiveNames.of(live)
     claimed: dict[int, Entry] = {}
     desired: list[tuple[int, Mapping[str, Any], int | None]] = []
@@ -178,6 +197,8 @@ def _plan_options(ctx: Context, entry: Entry, row: Mapping[str, Any]) -> None:
             desired.append((pos, option, live_id))
 
     orders = sort_orders([live[i].get("sort_order") if i is not None else None for _, _, i in desired])
+    updates: dict[int, tuple[str, Diff]] = {}
+    created: set[str] = set()
     for (_pos, option, live_id), order in zip(desired, orders, strict=True):
         name = f"{field_name} / {option['name']}"
         if live_id is None:
@@ -190,6 +211,7 @@ def _plan_options(ctx: Context, entry: Entry, row: Mapping[str, Any]) -> None:
             ctx.add("custom_field_option", Change("create", "custom_field_option", name,
                                                    f"custom_field_option:{field_id}:{option['name']}",
                                                    fields=fields, writes=(write,)))
+            created.add(str(option["name"]))
             continue
         lo = live[live_id]
         diff = Diff()
@@ -203,15 +225,33 @@ def _plan_options(ctx: Context, entry: Entry, row: Mapping[str, Any]) -> None:
             diff.compare("active", False, True)
             diff.body.update(name=option["name"], custom_field_id=field_id)
             diff.reasons.append("archived option reactivated")
-        body, fields, reasons = diff.body, diff.fields, diff.reasons
-        if not body:
+        if not diff.body:
             ctx.same("custom_field_option")
             continue
-        settle = Settle(OPTIONS, {"custom_field_ids": [field_id]}, {"id": live_id, **body})
-        write = Write("PATCH", f"{OPTIONS}/{live_id}", body, settle, bulk=f"PATCH {OPTIONS}/bulk",
-                      bulk_item={"id": live_id, **body})
-        ctx.add("custom_field_option", Change("update", "custom_field_option", name, f"custom_field_option:{live_id}",
-                                               live_id, fields=fields, reasons=tuple(reasons), writes=(write,)))
+        updates[live_id] = (name, diff)
+
+    renames = {i: (str(live[i].get("name")), str(d.fields["name"].after)) for i, (_, d) in updates.items()
+               if "name" in d.fields}
+    keep = {str(o.get("name")): i for i, o in live.items() if i not in renames}
+    sequence = order_renames(renames, keep.keys() | created)
+    for live_id in sequence.blocked:
+        before, after = renames[live_id]
+        ctx.warn(f'custom field "{field_name}": option "{before}" cannot be renamed to "{after}" while option id '
+                 f"{keep.get(after)} of the field has that name (names are unique within a field)")
+    for live_id, (name, diff) in updates.items():
+        if live_id not in renames:
+            ctx.add("custom_field_option", _option_update(field_id, live_id, name, diff, in_order=False))
+    for step in sequence.steps:
+        name, diff = updates[step.key]
+        if step.temporary:
+            ctx.add("custom_field_option", temporary_rename(
+                "custom_field_option", name, step.key, step.before, step.after, f"{OPTIONS}/{step.key}",
+                Settle(OPTIONS, {"custom_field_ids": [field_id]}, {"id": step.key, "name": step.after})))
+            continue
+        if step.before != renames[step.key][0]:
+            diff.fields["name"] = FieldChange(step.before, step.after)
+            diff.reasons.append(f'completes the rename from "{renames[step.key][0]}" through a temporary name')
+        ctx.add("custom_field_option", _option_update(field_id, step.key, name, diff, in_order=step.ordered))
 
     for live_id, lo in sorted(live.items()):
         if live_id in claimed or lo.get("active") is False:
@@ -223,6 +263,18 @@ def _plan_options(ctx: Context, entry: Entry, row: Mapping[str, Any]) -> None:
             live_id, removal=True, fields={"active": FieldChange(True, False)},
             reasons=("archived (soft delete: past selections are kept; re-adding it reactivates it)",),
             writes=(write,)))
+
+
+def _option_update(field_id: int, live_id: int, name: str, diff: Diff, *, in_order: bool) -> Change:
+    """The PATCH of one option. Bulk-able unless it reactivates (the bulk page documents no `active`) or its
+    place in a rename sequence matters (`in_order`: bulk rows run in any order)."""
+    body = diff.body
+    settle = Settle(OPTIONS, {"custom_field_ids": [field_id]}, {"id": live_id, **body})
+    single = in_order or "active" in body
+    write = Write("PATCH", f"{OPTIONS}/{live_id}", body, settle, bulk=None if single else f"PATCH {OPTIONS}/bulk",
+                  bulk_item=None if single else {"id": live_id, **body})
+    return Change("update", "custom_field_option", name, f"custom_field_option:{live_id}", live_id,
+                  fields=dict(diff.fields), reasons=tuple(diff.reasons), writes=(write,))
 
 
 def sort_orders(live_orders: list[Any]) -> list[int]:
@@ -273,8 +325,8 @@ def _plan_scoping(ctx: Context, entry: Entry, field_handle_key: str, live_field_
                 wanted[handle] = str(ctx.indices[kind].display(handle))
         rows = {}
         if live_field_id is not None:
-            rows = {int(r[column]): int(i) for i, r in ctx.live_rows(collection).items()
-                    if r.get("custom_field_id") == live_field_id}
+            live = ctx.live_rows(collection)
+            rows = {int(live[i][column]): int(i) for i in ctx.rows_by(collection, "custom_field_id").get(live_field_id, ())}
         field_name = str(entry.data["name"])
         path = f"/v3/{collection}"
         for handle, shown in sorted(wanted.items(), key=lambda kv: kv[1]):

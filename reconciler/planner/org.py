@@ -2,6 +2,11 @@
 
 Identity: `external_id` when given, else `name`, else a `previously` name. The matched live object is
 renamed, re-keyed or re-parented by PATCH; an unmatched entry is created (parents first).
+
+Bulk rows run in any order on Greenhouse's side, so a PATCH that changes `parent_id` (whose place in the
+shallowest-first order matters) is never bulk-able. Office names are unique [2nd] (the sandbox enforces
+it; department names are not): office renames that wait for each other are sent first, one PATCH each, in
+the order `reconciler/planner/renames.py` gives, swaps and cycles through a temporary name.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from typing import Any
 from reconciler.manifest.model import Entry
 from reconciler.plan import Change, FieldChange, Settle, Write
 from reconciler.planner.context import Context, Diff, Handle, Index, LiveNames, match_one, path_ref, ref
+from reconciler.planner.renames import RenameOrder, order_renames, temporary_rename
 
 
 @dataclass(frozen=True)
@@ -21,10 +27,12 @@ class Tree:
     collection: str
     path: str
     noun: str
+    #: Whether Greenhouse refuses two objects with one name, so renames must be ordered.
+    unique_names: bool = False
 
 
 DEPARTMENTS = Tree("departments", "department", "departments", "/v3/departments", "department")
-OFFICES = Tree("offices", "office", "offices", "/v3/offices", "office")
+OFFICES = Tree("offices", "office", "offices", "/v3/offices", "office", unique_names=True)
 
 
 def index_tree(ctx: Context, tree: Tree) -> dict[int, int | None]:
@@ -70,6 +78,8 @@ def plan_tree(ctx: Context, tree: Tree, matches: dict[int, int | None]) -> None:
     creates: list[tuple[Change, Handle | None]] = []
     updates: list[Change] = []
     final_parent: dict[Handle, Handle | None] = {i: r.get("parent_id") for i, r in live.items()}
+    sequence = _order_renames(ctx, tree, matches)
+    separate = {step.key for step in sequence.steps if step.ordered}
     for pos, entry in enumerate(ctx.entries(tree.section)):
         data = entry.data
         if pos not in matches:
@@ -88,7 +98,7 @@ def plan_tree(ctx: Context, tree: Tree, matches: dict[int, int | None]) -> None:
         if row is None:
             creates.append((_create(ctx, tree, entry, parent if parent_managed else None), parent))
         else:
-            change = _update(ctx, tree, entry, row, parent_managed, parent)
+            change = _update(ctx, tree, entry, row, parent_managed, parent, rename=live_id not in separate)
             if change is None:
                 ctx.same(tree.type)
             else:
@@ -97,6 +107,8 @@ def plan_tree(ctx: Context, tree: Tree, matches: dict[int, int | None]) -> None:
     if not _check_cycles(ctx, tree, final_parent, index):
         return
     for change in _parents_first(creates):
+        ctx.add(tree.type, change)
+    for change in _rename_steps(ctx, tree, sequence, updates):
         ctx.add(tree.type, change)
     # Shallowest first in the final tree: when a node moves under a new parent, that parent's chain is
     # already final, so no intermediate state has a cycle (which the API would refuse).
@@ -108,6 +120,54 @@ def plan_tree(ctx: Context, tree: Tree, matches: dict[int, int | None]) -> None:
         for live_id, row in sorted(live.items()):
             if live_id not in claimed:
                 ctx.add_unmanaged(tree.type, str(row.get("name")), live_id)
+
+
+def _order_renames(ctx: Context, tree: Tree, matches: dict[int, int | None]) -> RenameOrder[int]:
+    """The safe order of this tree's renames when names are unique (else none); warns about blocked ones."""
+    if not tree.unique_names:
+        return RenameOrder(())
+    live = ctx.live_rows(tree.collection)
+    entries = ctx.entries(tree.section)
+    renames = {live_id: (str(live[live_id].get("name")), str(entries[pos].data["name"]))
+               for pos, live_id in matches.items() if live_id is not None}
+    renames = {k: v for k, v in renames.items() if v[0] != v[1]}
+    keep = {str(r.get("name")): i for i, r in live.items() if i not in renames}
+    created = {str(entries[pos].data["name"]) for pos, live_id in matches.items() if live_id is None}
+    sequence = order_renames(renames, keep.keys() | created)
+    for live_id in sequence.blocked:
+        before, after = renames[live_id]
+        ctx.warn(f'{tree.noun} "{before}" cannot be renamed to "{after}" while live {tree.noun} id {keep.get(after)} '
+                 f"has that name ({tree.noun} names are unique)")
+    return sequence
+
+
+def _rename_steps(ctx: Context, tree: Tree, sequence: RenameOrder[int], updates: list[Change]) -> list[Change]:
+    """One single-PATCH change per ordered rename step, in the sequence's order.
+
+    The object's other changes (parent, location, ...) stay in its regular update, which runs after every
+    rename, in the shallowest-first order.
+    """
+    original = {s.key: s.before for s in sequence.steps if s.temporary}
+    updated = {c.id for c in updates}
+    out: list[Change] = []
+    for step in sequence.steps:
+        if not step.ordered:
+            continue
+        settle = Settle(tree.path, {"ids": [step.key]}, {"id": step.key, "name": step.after})
+        path = f"{tree.path}/{step.key}"
+        if step.temporary:
+            out.append(temporary_rename(tree.type, step.before, step.key, step.before, step.after, path, settle))
+            continue
+        reasons = [f'renamed from "{original.get(step.key, step.before)}"']
+        if step.key in original:
+            reasons.append("completes the rename through a temporary name")
+        else:
+            reasons.append(f"ordered: {tree.noun} names are unique, so this waits for or frees another rename")
+        out.append(Change("update", tree.type, step.after,
+                          f"{tree.type}:{step.key}" + (":name" if step.key in updated else ""),
+                          step.key, fields={"name": FieldChange(step.before, step.after)}, reasons=tuple(reasons),
+                          writes=(Write("PATCH", path, {"name": step.after}, settle),)))
+    return out
 
 
 def _extra_fields(ctx: Context, tree: Tree, entry: Entry) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -194,13 +254,16 @@ def _defer_contact(ctx: Context, tree: Tree, entry: Entry, office: Handle, befor
 
 
 def _update(
-    ctx: Context, tree: Tree, entry: Entry, row: Any, parent_managed: bool, parent: Handle | None
+    ctx: Context, tree: Tree, entry: Entry, row: Any, parent_managed: bool, parent: Handle | None, *, rename: bool
 ) -> Change | None:
+    """The PATCH of one matched object, or None when nothing differs. `rename=False` leaves the name out
+    (an ordered rename step of its own sets it). Bulk-able unless it moves the object (`parent_id`)."""
     data = entry.data
     live_id = int(row["id"])
     index = ctx.indices[tree.type]
     diff = Diff()
-    diff.rename(row.get("name"), data["name"])
+    if rename:
+        diff.rename(row.get("name"), data["name"])
     if "external_id" in data:
         diff.compare("external_id", row.get("external_id"), data["external_id"])
     if parent_managed and diff.compare("parent", row.get("parent_id"), parent, api="parent_id", send=ref(parent),
@@ -221,7 +284,9 @@ def _update(
     body, fields, reasons = diff.body, diff.fields, diff.reasons
     path = f"{tree.path}/{live_id}"
     settle = Settle(tree.path, {"ids": [live_id]}, {"id": live_id, **body})
-    write = Write("PATCH", path, body, settle, bulk=f"PATCH {tree.path}/bulk", bulk_item={"id": live_id, **body})
+    moves = "parent_id" in body
+    write = Write("PATCH", path, body, settle, bulk=None if moves else f"PATCH {tree.path}/bulk",
+                  bulk_item=None if moves else {"id": live_id, **body})
     return Change("update", tree.type, str(data["name"]), f"{tree.type}:{live_id}", live_id,
                   fields=fields, reasons=tuple(reasons), writes=(write,))
 

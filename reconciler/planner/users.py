@@ -5,10 +5,16 @@
 * `site_admin: true` cannot be granted through the API (an error); `false` on a live site admin revokes
   (destructive: the API also deletes the user's job permissions).
 * PATCH replaces `office_ids`/`department_ids` wholesale, so the full desired set is always sent.
-* Job permissions are create/delete only. Site admins are absent from the permission lists by design and
-  get 204 no-ops on grants, so their `job_permissions` are not planned (a warning says so). A role change on
-  the same job deletes the old grant first (the API keeps one grant per user and job [inferred]); grants on
-  new jobs/scopes are created before old ones are removed.
+* Job permissions: `job_permissions` is the exact set of *hand-made* grants. Grants that Greenhouse makes
+  by itself from a future job permission (rows with `automated: true`) are Greenhouse's: never deleted,
+  never drift, listed in the plan as Greenhouse-managed; one on the job and role the manifest lists
+  satisfies that grant. Site admins are absent from the permission lists by design and get 204 no-ops on
+  grants, so their `job_permissions` are not planned (a warning says so).
+* A role change on one job is one update: create the new grant, then delete the old one, so the user never
+  loses access; whether Greenhouse accepts two grants on one job is undocumented, so the change carries
+  `fallback="delete_first"` (on a duplicate-grant 422 the executor deletes first and creates again). Grants
+  on new jobs/scopes are created before old ones are removed.
+* Live permission rows are grouped by user once per plan (an org has tens of thousands of grants).
 """
 
 from __future__ import annotations
@@ -24,6 +30,11 @@ from reconciler.planner.context import Context, Handle, path_ref, ref, suggestio
 PATH = "/v3/users"
 UJP = "/v3/user_job_permissions"
 FJP = "/v3/future_job_permissions"
+
+#: Said on every future-permission delete (documented on delete_v3-future-job-permissions-id).
+FUTURE_DELETE_KEEPS = ("jobs that already granted the user this role through it keep those automated grants: "
+                       '"Previously-created jobs that already granted the user a role via this permission are not '
+                       'affected" (Greenhouse)')
 
 
 def plan_users(ctx: Context) -> None:
@@ -233,7 +244,7 @@ def _action(live_id: int, verb: str, result: Mapping[str, Any]) -> Write:
 
 def _role(ctx: Context, name: Any, entry: Entry, where: str) -> int | None:
     roles = ctx.live_rows("user_roles")
-    found = [i for i, r in roles.items() if r.get("name") == name]
+    found = list(ctx.rows_by("user_roles", "name").get(name, ()))
     if len(found) != 1:
         what = "unknown" if not found else "ambiguous"
         job_admin = [str(r.get("name")) for r in roles.values() if r.get("role_type") == "job_admin"]
@@ -246,16 +257,18 @@ def _role(ctx: Context, name: Any, entry: Entry, where: str) -> int | None:
     return found[0]
 
 
-def _job(ctx: Context, value: Any, entry: Entry, where: str, granted: frozenset[int] = frozenset()) -> int | None:
+def _job(ctx: Context, value: Any, entry: Entry, where: str) -> int | None:
     """Resolve a job id, requisition id or name to one job id.
 
-    `granted` holds job ids that live permission rows reference: a confidential job is missing from the
-    jobs list even for site admins [seed], but an id that a live grant names exists, so it resolves.
+    Job ids that live permission rows reference resolve too: a confidential job is missing from the jobs
+    list even for site admins [seed], but an id that a live grant names exists.
     """
     jobs = ctx.live_rows("jobs")
     text = str(value)
-    found = {i for i, j in jobs.items() if str(i) == text or j.get("requisition_id") == text or j.get("name") == text}
-    if not found and text.isdigit() and int(text) in granted:
+    as_id = int(text) if text.isdigit() and str(int(text)) == text else None
+    found = {as_id} if as_id is not None and as_id in jobs else set()
+    found |= set(ctx.rows_by("jobs", "requisition_id").get(text, ())) | set(ctx.rows_by("jobs", "name").get(text, ()))
+    if not found and text.isdigit() and int(text) in ctx.rows_by("user_job_permissions", "job_id"):
         return int(text)
     if len(found) == 1:
         return next(iter(found))
@@ -279,37 +292,76 @@ def _role_name(ctx: Context, role_id: Any) -> str:
 
 
 def _plan_job_permissions(ctx: Context, entry: Entry, user: Handle) -> None:
+    """Plan the user's hand-made grants: `job_permissions` is their exact set; automated rows are left alone."""
     email = str(entry.data["email"])
     desired: dict[int, int] = {}
-    granted = frozenset(int(r["job_id"]) for r in ctx.live_rows("user_job_permissions").values())
     for pos, grant in enumerate(entry.data["job_permissions"]):
-        job = _job(ctx, grant["job"], entry, f"job_permissions[{pos}].job", granted)
+        job = _job(ctx, grant["job"], entry, f"job_permissions[{pos}].job")
         role = _role(ctx, grant["role"], entry, f"job_permissions[{pos}].role")
         if job is not None and role is not None:
             desired[job] = role
-    live_rows: dict[int, tuple[int, int]] = {}
+    rows = ctx.live_rows("user_job_permissions")
+    hand_made: dict[int, tuple[int, int]] = {}
+    automated: dict[int, list[tuple[int, int]]] = defaultdict(list)
     if isinstance(user, int):
-        for row_id, r in ctx.live_rows("user_job_permissions").items():
-            if r.get("user_id") == user:
-                live_rows[int(r["job_id"])] = (row_id, int(r["role_id"]))
+        for row_id in ctx.rows_by("user_job_permissions", "user_id").get(user, ()):
+            r = rows[row_id]
+            if r.get("automated") is True:
+                automated[int(r["job_id"])].append((row_id, int(r["role_id"])))
+            else:
+                hand_made[int(r["job_id"])] = (row_id, int(r["role_id"]))
+    for job_id, grants in sorted(automated.items()):
+        for row_id, role_id in grants:
+            listed = " It also satisfies the grant the manifest lists." if desired.get(job_id) == role_id else ""
+            ctx.add_greenhouse_managed(
+                "user_job_permission", f"{email} on {_job_name(ctx, job_id)}", row_id,
+                f"automated grant of role {_role_name(ctx, role_id)}, made by Greenhouse from a future job "
+                f"permission: never deleted, exported or counted as drift.{listed}")
+
+    superseded: dict[int, str] = {}
     for job_id, role_id in sorted(desired.items()):
-        before = live_rows.get(job_id)
+        before = hand_made.get(job_id)
+        by_greenhouse = [row_id for row_id, role in automated.get(job_id, []) if role == role_id]
         if before is not None and before[1] == role_id:
             ctx.same("user_job_permission")
             continue
+        if by_greenhouse:
+            ctx.same("user_job_permission")
+            if before is not None:
+                superseded[job_id] = (f"role {_role_name(ctx, role_id)} on this job is granted by Greenhouse's automated "
+                                      f"grant (id {by_greenhouse[0]}), which the manifest's grant accepts")
+            continue
         name = f"{email} on {_job_name(ctx, job_id)}"
-        if before is not None:
-            ctx.add("user_job_permission_swap", _delete_grant(ctx, email, job_id, before,
-                                                              f"role changes to {_role_name(ctx, role_id)}"))
         body = {"user_id": ref(user), "job_id": job_id, "role_id": role_id}
-        settle = Settle(UJP, {"user_ids": [ref(user)]}, dict(body))
-        fields = {"role": FieldChange(_role_name(ctx, before[1]) if before else None, _role_name(ctx, role_id))}
-        ctx.add("user_job_permission", Change("create", "user_job_permission", name,
-                                              f"user_job_permission:{user}:{job_id}", fields=fields,
-                                              writes=(Write("POST", UJP, body, settle),)))
-    for job_id, before in sorted(live_rows.items()):
+        create = Write("POST", UJP, body, Settle(UJP, {"user_ids": [ref(user)]}, dict(body)))
+        if before is not None:
+            ctx.add("user_job_permission", _change_role(ctx, name, before, role_id, create))
+            continue
+        others = [f"{_role_name(ctx, role)} (id {row_id})" for row_id, role in automated.get(job_id, [])]
+        reasons = (f"an automated grant on this job stays as it is (Greenhouse's): {', '.join(others)}",) if others else ()
+        ctx.add("user_job_permission", Change(
+            "create", "user_job_permission", name, f"user_job_permission:{user}:{job_id}",
+            fields={"role": FieldChange(None, _role_name(ctx, role_id))}, reasons=reasons, writes=(create,)))
+    for job_id, before in sorted(hand_made.items()):
         if job_id not in desired:
             ctx.add("user_job_permission_delete", _delete_grant(ctx, email, job_id, before, "not in the manifest"))
+        elif job_id in superseded:
+            ctx.add("user_job_permission_delete", _delete_grant(ctx, email, job_id, before, superseded[job_id]))
+
+
+def _change_role(ctx: Context, name: str, before: tuple[int, int], role_id: int, create: Write) -> Change:
+    """One update: create the grant with the new role, then delete the old row (falling back to delete first)."""
+    row_id, role_before = before
+    delete = Write("DELETE", f"{UJP}/{row_id}", None, Settle(UJP, {"ids": [row_id]}, {"id": row_id}, "absent"))
+    reasons = (
+        f"role changes from {_role_name(ctx, role_before)} to {_role_name(ctx, role_id)}: the new grant is created "
+        "first, then the old one is deleted, so the user keeps access to the job throughout",
+        "if Greenhouse refuses a second grant on the same job (a duplicate-grant 422), the old grant is deleted "
+        "first and the new one created again",
+    )
+    return Change("update", "user_job_permission", name, f"user_job_permission:{row_id}", row_id,
+                  fields={"role": FieldChange(_role_name(ctx, role_before), _role_name(ctx, role_id))},
+                  reasons=reasons, writes=(create, delete), fallback="delete_first")
 
 
 def _delete_grant(ctx: Context, email: str, job_id: int, live: tuple[int, int], reason: str) -> Change:
@@ -341,9 +393,10 @@ def _plan_future_permissions(ctx: Context, entry: Entry, user: Handle) -> None:
             desired[(role, dept, office)] = None
     live_rows: dict[tuple[int, Handle | None, Handle | None], int] = {}
     if isinstance(user, int):
-        for row_id, r in ctx.live_rows("future_job_permissions").items():
-            if r.get("user_id") == user:
-                live_rows[(int(r["role_id"]), r.get("department_id"), r.get("office_id"))] = row_id
+        rows = ctx.live_rows("future_job_permissions")
+        for row_id in ctx.rows_by("future_job_permissions", "user_id").get(user, ()):
+            r = rows[row_id]
+            live_rows[(int(r["role_id"]), r.get("department_id"), r.get("office_id"))] = row_id
     for scope in sorted(desired, key=str):
         if scope in live_rows:
             ctx.same("future_job_permission")
@@ -367,7 +420,8 @@ def _plan_future_permissions(ctx: Context, entry: Entry, user: Handle) -> None:
         ctx.add("future_job_permission_delete", Change(
             "delete", "future_job_permission", f"{email}: {_scope_name(ctx, scope)}",
             f"future_job_permission:{row_id}", row_id, removal=True, fields=_scope_fields(ctx, scope, after=False),
-            reasons=("not in the manifest",), writes=(Write("DELETE", f"{FJP}/{row_id}", None, settle),)))
+            reasons=("not in the manifest", FUTURE_DELETE_KEEPS),
+            writes=(Write("DELETE", f"{FJP}/{row_id}", None, settle),)))
 
 
 def _scope_name(ctx: Context, scope: tuple[int, Handle | None, Handle | None]) -> str:

@@ -59,9 +59,40 @@ def test_a_new_select_field_is_created_with_its_options_inline() -> None:
         "custom_field_options": [{"name": "A", "sort_order": 1}, {"name": "B", "sort_order": 2, "external_id": "b"}]})]
 
 
-def test_an_inactive_field_that_is_listed_is_reactivated() -> None:
-    plan = build_plan(manifest(custom_fields=[cost()]), live(custom_fields=[{**COST, "active": False}]))
-    assert writes(plan) == [("PATCH", "/v3/custom_fields/200", {"active": True})]
+BADGE = field(207, "Badge Number", "badge_number", field_type="user_attribute", value_type="short_text", active=False)
+
+
+@pytest.mark.parametrize(
+    ("desired", "live_field", "expected"),
+    [
+        (cost(), {**COST, "active": False}, []),
+        (cost(description="Finance", require_approval=False), {**COST, "active": False},
+         [("PATCH", "/v3/custom_fields/200", {"description": "Finance", "require_approval": False})]),
+        ({"name": "Badge", "key": "badge_number", "field_type": "user_attribute", "value_type": "short_text",
+          "description": "Door badge", "required": True}, BADGE,
+         [("PATCH", "/v3/custom_fields/207", {"name": "Badge", "description": "Door badge", "required": True})]),
+    ],
+    ids=["job-field-unchanged", "job-field-other-changes", "user-attribute-field-other-changes"],
+)
+def test_an_inactive_field_is_never_patched_active_and_the_admin_is_told_to_reactivate_it(
+    desired: dict[str, object], live_field: dict[str, object], expected: list[tuple[str, str, object]]
+) -> None:
+    plan = build_plan(manifest(custom_fields=[desired]), live(custom_fields=[live_field]))
+    assert writes(plan) == expected
+    assert not any("active" in (w.body or {}) for c in plan.changes for w in c.writes)
+    (warning,) = plan.warnings
+    assert f"(id {live_field['id']}) is inactive in Greenhouse" in warning
+    assert "reactivate it in Greenhouse" in warning
+    assert ("other changes are planned" in warning) == bool(expected)
+
+
+def test_a_user_attribute_field_is_patched_only_in_name_description_and_required() -> None:
+    live_field = {**BADGE, "active": True, "private": False}
+    desired = {"name": "Badge Number", "key": "badge_number", "field_type": "user_attribute", "value_type": "short_text",
+               "private": True, "required": True}
+    plan = build_plan(manifest(custom_fields=[desired]), live(custom_fields=[live_field]))
+    assert writes(plan) == [("PATCH", "/v3/custom_fields/207", {"required": True})]
+    assert any("private cannot be changed on user_attribute" in w for w in plan.warnings)
 
 
 def test_a_new_option_is_appended_after_the_last_sort_order() -> None:

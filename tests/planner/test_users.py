@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from reconciler import render
 from reconciler.errors import PlanError, UsageError
+from reconciler.plan import FieldChange, Plan, Settle
 from reconciler.planner import build_plan
 from tests.builders import dept, job, live, manifest, office, user
 from tests.planner.test_org_and_tags import actions, writes
@@ -91,11 +95,33 @@ def test_job_permissions_are_the_exact_set_new_grants_before_removals() -> None:
                             ("DELETE", "/v3/user_job_permissions/500", None)]
 
 
-def test_a_role_change_on_one_job_deletes_the_old_grant_first() -> None:
+def test_a_role_change_on_one_job_is_one_update_that_creates_before_it_deletes() -> None:
     m = manifest(users=[{"email": "jane@acme.example", "job_permissions": [{"job": "Staff SRE", "role": "Private"}]}])
     plan = build_plan(m, live(users=[JANE], jobs=JOBS, user_job_permissions=grants((501, 1002, 403, 2))))
-    assert writes(plan) == [("DELETE", "/v3/user_job_permissions/501", None),
-                            ("POST", "/v3/user_job_permissions", {"user_id": 1002, "job_id": 403, "role_id": 3})]
+    (change,) = plan.changes
+    assert (change.action, change.type, change.id, change.fallback) == ("update", "user_job_permission", 501, "delete_first")
+    assert change.fields["role"] == FieldChange("Standard", "Private")
+    assert (change.removal, change.destructive) == (False, False)
+    assert [(w.method, w.path, w.body) for w in change.writes] == [
+        ("POST", "/v3/user_job_permissions", {"user_id": 1002, "job_id": 403, "role_id": 3}),
+        ("DELETE", "/v3/user_job_permissions/501", None)]
+    assert [w.settle for w in change.writes] == [
+        Settle("/v3/user_job_permissions", {"user_ids": [1002]}, {"user_id": 1002, "job_id": 403, "role_id": 3}),
+        Settle("/v3/user_job_permissions", {"ids": [501]}, {"id": 501}, "absent")]
+    assert all(w.bulk is None for w in change.writes)
+    assert any("created first" in r for r in change.reasons)
+    assert any("duplicate-grant 422" in r and "deleted first" in r for r in change.reasons)
+    assert plan.removals() == [] and plan.summary()["update"] == 1
+
+
+def test_a_role_change_keeps_its_fallback_through_the_saved_plan_json() -> None:
+    m = manifest(users=[{"email": "jane@acme.example", "job_permissions": [{"job": "Staff SRE", "role": "Private"}]}])
+    plan = build_plan(m, live(users=[JANE], jobs=JOBS, user_job_permissions=grants((501, 1002, 403, 2))))
+    data = json.loads(plan.dumps())
+    assert data["changes"][0]["fallback"] == "delete_first"
+    assert Plan.from_json(data).changes[0].fallback == "delete_first"
+    with pytest.raises(ValueError, match="unknown fallback 'retry'"):
+        Plan.from_json({**data, "changes": [{**data["changes"][0], "fallback": "retry"}]})
 
 
 def test_an_ambiguous_job_reference_is_an_error() -> None:
@@ -191,3 +217,106 @@ def test_a_confidential_job_missing_from_the_jobs_list_resolves_by_the_id_a_live
     with pytest.raises(PlanError, match='unknown job "408"'):
         build_plan(manifest(users=[{"email": "jane@acme.example", "job_permissions": [{"job": 408, "role": "Standard"}]}]),
                    live(users=[JANE], jobs=JOBS, user_job_permissions=grants((509, 1002, 407, 2))))
+
+
+# -- automated grants (made by Greenhouse from a future job permission) --------------------------------
+
+
+def automated(*rows: tuple[int, int, int, int]) -> list[dict[str, object]]:
+    return [{"id": i, "user_id": u, "job_id": j, "role_id": r, "automated": True} for i, u, j, r in rows]
+
+
+def hand_made(*rows: tuple[int, int, int, int]) -> list[dict[str, object]]:
+    return [{**g, "automated": False} for g in grants(*rows)]
+
+
+RAJ = user(1003, "raj@acme.example")
+
+
+@pytest.mark.parametrize(
+    ("listed", "expected"),
+    [
+        ([{"job": "REQ-1001", "role": "Standard"}], []),
+        ([], [("DELETE", "/v3/user_job_permissions/500", None)]),
+        ([{"job": "REQ-1001", "role": "Private"}], [
+            ("POST", "/v3/user_job_permissions", {"user_id": 1002, "job_id": 400, "role_id": 3}),
+            ("DELETE", "/v3/user_job_permissions/500", None)]),
+    ],
+    ids=["grant-kept", "all-hand-made-removed", "hand-made-role-changed"],
+)
+def test_automated_grants_are_never_deleted_whatever_the_list(listed: list[dict[str, str]],
+                                                              expected: list[tuple[str, str, object]]) -> None:
+    rows = hand_made((500, 1002, 400, 2)) + automated((599, 1002, 403, 2))
+    plan = build_plan(manifest(users=[{"email": "jane@acme.example", "job_permissions": listed}]),
+                      live(users=[JANE], jobs=JOBS, user_job_permissions=rows))
+    assert writes(plan) == expected
+    assert not any("/599" in w[1] for w in writes(plan))
+
+
+def test_an_automated_grant_satisfies_the_listed_grant_on_its_job_and_role() -> None:
+    m = manifest(users=[{"email": "jane@acme.example", "job_permissions": [{"job": "REQ-1004", "role": "Standard"}]}])
+    plan = build_plan(m, live(users=[JANE], jobs=JOBS, user_job_permissions=automated((599, 1002, 403, 2))))
+    assert plan.changes == ()
+    assert plan.unchanged == {"user": 1, "user_job_permission": 1}
+    (managed,) = plan.greenhouse_managed
+    assert "satisfies the grant the manifest lists" in managed.reason
+
+
+def test_an_automated_grant_with_another_role_stays_and_the_listed_role_is_granted_by_hand() -> None:
+    m = manifest(users=[{"email": "jane@acme.example", "job_permissions": [{"job": "REQ-1004", "role": "Private"}]}])
+    plan = build_plan(m, live(users=[JANE], jobs=JOBS, user_job_permissions=automated((599, 1002, 403, 2))))
+    (change,) = plan.changes
+    assert (change.action, change.fallback) == ("create", None)
+    assert writes(plan) == [("POST", "/v3/user_job_permissions", {"user_id": 1002, "job_id": 403, "role_id": 3})]
+    assert any("automated grant" in r and "Standard (id 599)" in r for r in change.reasons)
+
+
+def test_a_hand_made_grant_whose_listed_role_an_automated_grant_already_gives_is_removed_not_the_automated_one() -> None:
+    rows = hand_made((501, 1002, 403, 3)) + automated((599, 1002, 403, 2))
+    m = manifest(users=[{"email": "jane@acme.example", "job_permissions": [{"job": "REQ-1004", "role": "Standard"}]}])
+    plan = build_plan(m, live(users=[JANE], jobs=JOBS, user_job_permissions=rows))
+    assert writes(plan) == [("DELETE", "/v3/user_job_permissions/501", None)]
+    assert "automated grant (id 599)" in plan.changes[0].reasons[0]
+
+
+def test_automated_grants_of_managed_users_are_greenhouse_managed_in_json_text_and_markdown_not_changes() -> None:
+    rows = hand_made((500, 1002, 400, 2)) + automated((599, 1002, 403, 2), (598, 1003, 404, 3))
+    m = manifest(users=[{"email": "jane@acme.example", "job_permissions": [{"job": "REQ-1001", "role": "Standard"}]},
+                        {"email": "raj@acme.example"}])  # raj's grants are not managed: his row is not listed
+    plan = build_plan(m, live(users=[JANE, RAJ], jobs=JOBS, user_job_permissions=rows))
+    assert plan.changes == () and not plan.has_changes
+    assert [(g.type, g.name, g.id) for g in plan.greenhouse_managed] == [
+        ("user_job_permission", "jane@acme.example on REQ-1004", 599)]
+    reason = plan.greenhouse_managed[0].reason
+    assert "automated grant of role Standard" in reason and "never deleted" in reason
+    assert plan.summary() == {"create": 0, "update": 0, "delete": 0, "replace": 0, "unchanged": 3, "unmanaged": 0}
+
+    data = json.loads(plan.dumps())
+    assert data["greenhouse_managed"] == [{"type": "user_job_permission", "name": "jane@acme.example on REQ-1004",
+                                           "id": 599, "reason": reason}]
+    assert data["changes"] == []
+    assert Plan.from_json(data).greenhouse_managed == plan.greenhouse_managed
+
+    text = render.to_text(plan)
+    assert text.startswith("No changes.")
+    assert "Greenhouse-managed (made by Greenhouse itself; never changed by apply, not drift): 1" in text
+    assert f"  = user_job_permission jane@acme.example on REQ-1004 (id 599): {reason}" in text
+    md = render.to_markdown(plan)
+    assert "1 Greenhouse-managed live row(s)" in md
+    assert "- user_job_permission jane@acme.example on REQ-1004 (id 599): " in md
+
+
+def test_greenhouse_managed_rows_follow_only() -> None:
+    m = manifest(users=[{"email": "jane@acme.example", "job_permissions": []}])
+    state = live(users=[JANE], jobs=JOBS, user_job_permissions=automated((599, 1002, 403, 2)))
+    assert len(build_plan(m, state, only=["user_job_permission"]).greenhouse_managed) == 1
+    assert build_plan(m, state, only=["user"]).greenhouse_managed == ()
+
+
+def test_deleting_a_future_permission_says_the_automated_grants_it_made_stay() -> None:
+    rows = [{"id": 600, "user_id": 1002, "role_id": 2, "department_id": 10, "office_id": None}]
+    plan = build_plan(manifest(users=[{"email": "jane@acme.example", "future_job_permissions": []}]),
+                      live(users=[JANE], future_job_permissions=rows, **ORG))
+    (change,) = plan.changes
+    assert writes(plan) == [("DELETE", "/v3/future_job_permissions/600", None)]
+    assert any("keep those automated grants" in r and "Previously-created jobs" in r for r in change.reasons)
