@@ -3,8 +3,10 @@
 Pure: `export_documents(live)` returns {file name: YAML text}; the CLI reads and writes. One file per
 section. References are written in their most stable unambiguous form: a department/office by
 external_id when it has one, else by name; a job by requisition_id when unique, else by name when
-unique, else by id. Custom fields always carry their `key`. Anything that cannot be expressed so that
-planning it is a no-op is returned as a note for the user.
+unique, else by id. Custom fields always carry their `key`. A user's `job_permissions` are the hand-made
+grants only: rows with `automated: true` are made by Greenhouse from a future job permission, and the
+planner leaves them alone. Anything that cannot be expressed so that planning it is a no-op is returned
+as a note for the user.
 """
 
 from __future__ import annotations
@@ -195,6 +197,8 @@ def _custom_fields(live: LiveOrg, refs: _Refs) -> list[dict[str, Any]]:
 def _users(live: LiveOrg, refs: _Refs, notes: list[str]) -> list[dict[str, Any]]:
     grants: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
     for g in live.get("user_job_permissions").values():
+        if g.get("automated") is True:  # made by Greenhouse from a future job permission: not the manifest's
+            continue
         grants[int(g["user_id"])].append(g)
     future: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
     for g in live.get("future_job_permissions").values():

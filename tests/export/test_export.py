@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -83,3 +84,25 @@ def test_a_grant_on_a_confidential_job_round_trips_by_job_id(tmp_path: Path) -> 
     users = {u["email"]: u for u in yaml.safe_load((tmp_path / "users.yaml").read_text())["users"]}
     assert {"job": 407, "role": "Standard"} in users["raj@acme.example"]["job_permissions"]
     assert plan_dir(rig, tmp_path).changes == ()
+
+
+def seed_with_an_automated_grant() -> dict[str, Any]:
+    """The demo org after Greenhouse applied jane's future permission 600 (Standard, department 11) to a new job."""
+    data = seed()
+    stamp = {"created_at": "2026-02-01T10:00:00.000Z", "updated_at": "2026-02-01T10:00:00.000Z"}
+    template = next(j for j in data["jobs"] if j["id"] == 400)
+    data["jobs"].append({**template, "id": 409, "name": "Platform Intern", "requisition_id": "REQ-1009", **stamp})
+    data["user_job_permissions"].append({"id": 599, "user_id": 1002, "job_id": 409, "role_id": 2, "automated": True,
+                                         **stamp})
+    return data
+
+
+def test_export_leaves_automated_grants_out_and_the_export_plans_to_zero_with_them_present(tmp_path: Path) -> None:
+    rig = Rig(seed_with_an_automated_grant())
+    export_to(rig, tmp_path, ["users"])
+    users = {u["email"]: u for u in yaml.safe_load((tmp_path / "users.yaml").read_text())["users"]}
+    jobs = [g["job"] for g in users["jane@acme.example"]["job_permissions"]]
+    assert "REQ-1009" not in jobs and jobs  # her hand-made grants are exported, the automated one is not
+    plan = plan_dir(rig, tmp_path)
+    assert plan.changes == ()
+    assert [(g.type, g.id) for g in plan.greenhouse_managed] == [("user_job_permission", 599)]
