@@ -138,13 +138,20 @@ class Context:
         Built once per plan and cached: collections run to tens of thousands of rows (grants, options), so a
         planner looks a group up instead of scanning the collection once per object.
         """
-        key = (collection, column)
-        if key not in self.groups:
+        return self.rows_keyed(collection, column, lambda row: (row.get(column),))
+
+    def rows_keyed(
+        self, collection: str, name: str, keys: Callable[[Mapping[str, Any]], Iterable[Any]]
+    ) -> Mapping[Any, tuple[int, ...]]:
+        """Like `rows_by`, with the keys of a row computed by `keys` (a row may have several); cached by `name`."""
+        cache = (collection, name)
+        if cache not in self.groups:
             grouped: dict[Any, list[int]] = defaultdict(list)
             for row_id, row in sorted(self.live.get(collection).items()):
-                grouped[row.get(column)].append(row_id)
-            self.groups[key] = {value: tuple(ids) for value, ids in grouped.items()}
-        return self.groups[key]
+                for value in dict.fromkeys(keys(row)):
+                    grouped[value].append(row_id)
+            self.groups[cache] = {value: tuple(ids) for value, ids in grouped.items()}
+        return self.groups[cache]
 
     def protected(self, section: str, *identities: str | None) -> bool:
         names = self.manifest.policy.protect.get(section, ())

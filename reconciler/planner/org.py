@@ -11,6 +11,7 @@ the order `reconciler/planner/renames.py` gives, swaps and cycles through a temp
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -190,12 +191,7 @@ def _extra_fields(ctx: Context, tree: Tree, entry: Entry) -> tuple[dict[str, Any
 def _user_id(ctx: Context, email: str, entry: Entry) -> Handle | None:
     """The live id of the user with `email`, or the key of the user's create in this plan, or a problem."""
     wanted = email.lower()
-    found = [
-        uid
-        for uid, u in ctx.live_rows("users").items()
-        if str(u.get("primary_email") or "").lower() == wanted
-        or wanted in {str(e).lower() for e in u.get("emails") or []}
-    ]
+    found = list(ctx.rows_keyed("users", "every email, lower-case", _emails).get(wanted, ()))
     if len(found) == 1:
         return found[0]
     if not found and any(str(e.data.get("email", "")).lower() == wanted for e in ctx.entries("users")):
@@ -208,6 +204,11 @@ def _user_id(ctx: Context, email: str, entry: Entry) -> Handle | None:
     else:
         ctx.problem(entry.at("primary_contact"), f'ambiguous user "{email}": ids {sorted(found)}')
     return None
+
+
+def _emails(user: Mapping[str, Any]) -> list[str]:
+    """A user's primary and other email addresses, lower-cased (the index key of primary contacts)."""
+    return [str(e).lower() for e in [user.get("primary_email"), *(user.get("emails") or [])] if e]
 
 
 def _create(ctx: Context, tree: Tree, entry: Entry, parent: Handle | None) -> Change:
