@@ -9,7 +9,7 @@ Contract:
   `min_rows` is sent as single writes: one request plus polling is not cheaper than two writes.
 * A run longer than `max_rows` is split into `ceil(n / max_rows)` requests of nearly equal size (so no
   request is a tiny tail). The real cap is unpublished ("up to the bulk-endpoint cap"); the default of
-  100 is [inferred] and configurable (`GREENHOUSE_BULK_MAX_ROWS`, `--bulk-max-rows`); `max_rows <= 1`
+  100 is [inferred: bulk-cap] and configurable (`GREENHOUSE_BULK_MAX_ROWS`, `--bulk-max-rows`); `max_rows <= 1`
   turns bulk requests off.
 * A create whose key a later write references (`{"$ref": key}`) is never a bulk row: a bulk request's
   answer carries no per-row ids, and the later write needs the new id.

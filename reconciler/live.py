@@ -77,7 +77,7 @@ def plan_reads(
     * custom_fields: the default list, which returns active and archived fields ("Defaults to returning
       both active and archived", https://harvestdocs.greenhouse.io/reference/get_v3-custom-fields).
     * users: the default and `deactivated=true`, because whether the default includes deactivated users is
-      undocumented [inferred].
+      undocumented [inferred: users-deactivated].
     * user_job_permissions / future_job_permissions: filtered by `user_ids` when the managed users fit in
       one filter (<= 50 ids), which is never more pages than the whole list.
     """

@@ -42,6 +42,21 @@ def summary_line(plan: Plan) -> str:
     )
 
 
+def requests_line(plan: Plan) -> str:
+    """What apply sends: bulk requests by endpoint with their row counts, and the single writes."""
+    by_endpoint: dict[str, list[int]] = {}
+    for b in plan.bulk_requests:
+        by_endpoint.setdefault(b.endpoint, []).append(len(b.changes))
+    bulks = "; ".join(f"{e}: {len(rows)} x {_rows(rows)}" for e, rows in by_endpoint.items())
+    singles = plan.request_count() - len(plan.bulk_requests)
+    text = f"Apply sends {plan.request_count()} write request(s): {singles} single write(s)"
+    return text + (f", {len(plan.bulk_requests)} bulk request(s) ({bulks})." if bulks else ".")
+
+
+def _rows(rows: list[int]) -> str:
+    return f"{rows[0]} rows" if len(set(rows)) == 1 else f"{min(rows)}-{max(rows)} rows"
+
+
 def _grouped(plan: Plan) -> list[tuple[str, list[Change]]]:
     groups: dict[str, list[Change]] = {}
     for c in plan.changes:
@@ -96,12 +111,16 @@ def to_text(plan: Plan, *, color: bool = False) -> str:
         lines.append(paint(f"Over the limits: {v}; apply needs --force.", "red"))
     lines.append("")
     lines.append(paint(summary_line(plan), "bold"))
+    if plan.changes:
+        lines.append(requests_line(plan))
     return "\n".join(lines) + "\n"
 
 
 def to_markdown(plan: Plan) -> str:
     """A pull-request comment: a summary, a table per type, warnings and refusals called out."""
     lines = ["### greenhouse-reconciler plan", "", f"**{summary_line(plan)}**", ""]
+    if plan.changes:
+        lines += [requests_line(plan), ""]
     destructive = plan.destructive()
     if destructive:
         lines += [f"> :warning: **{len(destructive)} destructive change(s)**: apply needs `--allow-destructive`.", ""]

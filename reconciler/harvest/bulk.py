@@ -7,14 +7,14 @@ Contract (docs/harvest-client.md section 4; the facts with their sources are in 
   partial success is normal.
 * The bulk request is polled at `/v3/bulk_requests/{uuid}` with a growing, capped interval until it
   is finished: status "completed" or "failed" (any case), or `completed_at` set. Status values are not
-  documented [inferred]. Failure rows come from `failure_results_url` (JSON array, JSON lines, or kept
-  as text: the format is not documented [inferred]).
+  documented [inferred: bulk-status]. Failure rows come from `failure_results_url` (JSON array, JSON lines, or kept
+  as text: the format is not documented [inferred: bulk-results-format]).
 * When the reply to the bulk write itself is lost, the request is looked for among the client's
   recent bulk requests (the first page of `GET /v3/bulk_requests`, newest first) by endpoint, row count
   and time; found, it is followed like any other. Not found, ambiguous, still unfinished at the
   deadline, or unreadable (403, 404, no answer): `BulkPendingError`, and the rows are not sent again.
 * A 2xx without a uuid: rows whose per-row results the body carries (a list of row objects) are read
-  as a synchronous outcome [inferred]; otherwise the rows were accepted with an outcome that cannot be
+  as a synchronous outcome [inferred: bulk-sync-results]; otherwise the rows were accepted with an outcome that cannot be
   learnt: `BulkPendingError` again, never a re-send.
 """
 
@@ -31,7 +31,7 @@ from reconciler.errors import BulkPendingError, HarvestError, OutcomeUnknownErro
 
 TERMINAL_STATUSES = frozenset({"completed", "failed"})
 #: A bulk request found after a lost reply must have been created no earlier than this many seconds
-#: before the write was sent (clock skew between this machine and Greenhouse) [inferred].
+#: before the write was sent (clock skew between this machine and Greenhouse) [inferred: bulk-lookup].
 LOOKUP_SLACK_SECONDS = 300.0
 #: Recent bulk requests read after a lost reply (one page, newest first).
 LOOKUP_PAGE = 100
@@ -152,7 +152,7 @@ def _find_lost(method: str, path: str, rows: int, sent_at: float, recent: Callab
 
 
 def _same_request(record: Mapping[str, Any], method: str, path: str, rows: int, not_before: float) -> bool:
-    """Endpoint, row count and time agree. `api_endpoint`'s exact form is not documented [inferred]:
+    """Endpoint, row count and time agree. `api_endpoint`'s exact form is not documented [inferred: bulk-lookup]:
     it matches when it names the path (and, when it names a method, the same method)."""
     endpoint = str(record.get("api_endpoint") or "")
     if path not in endpoint and path.removeprefix("/v3") not in endpoint:
@@ -279,7 +279,7 @@ def _row(item: Any) -> Mapping[str, Any]:
 
 
 def size_rejected(status: int, message: str) -> bool:
-    """Whether an error answer to a bulk write refuses it for its size (nothing was accepted) [inferred]:
+    """Whether an error answer to a bulk write refuses it for its size (nothing was accepted) [inferred: bulk-size-refusal]:
     413, or a 422 whose text speaks of a maximum, a limit or too many rows."""
     if status == 413:
         return True

@@ -24,10 +24,10 @@ BACKOFF_BASE = 0.5
 BACKOFF_CAP = 30.0
 """Longest single back-off sleep in seconds."""
 RESET_WAIT_CAP = 60.0
-"""Longest wait derived from X-RateLimit-Reset ([inferred]: the window is 30 s, so a reset further away
+"""Longest wait derived from X-RateLimit-Reset ([inferred: reset-wait-cap]: the window is 30 s, so a reset further away
 than this means the clocks disagree; waiting longer would only stall)."""
 EPOCH_THRESHOLD = 1_000_000_000.0
-"""X-RateLimit-Reset values below this are read as seconds-from-now rather than epoch seconds ([inferred]
+"""X-RateLimit-Reset values below this are read as seconds-from-now rather than epoch seconds ([inferred: reset-delta]
 tolerance; the documented form is epoch seconds)."""
 
 RETRYABLE_GET_STATUSES = frozenset({500, 502, 503, 504})
