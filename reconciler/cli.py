@@ -103,7 +103,8 @@ def _make_plan(paths: Sequence[str], only: Sequence[str], *, fingerprints: bool 
     hook = _progress_hook()
     with HarvestReader(settings, on_request=hook) as reader:
         try:
-            live = read_for_manifest(reader, manifest, chosen, acting_user_id=settings.user_id)
+            live = read_for_manifest(reader, manifest, chosen, acting_user_id=settings.user_id,
+                                     service_user=settings.acts_as_service_user)
         finally:
             _end_progress(hook)
         click.echo(f"Read the live organisation with {reader.request_count} API request(s).", err=True)
@@ -269,7 +270,7 @@ def export(out: str, only: Sequence[str]) -> None:
     from reconciler.harvest import HarvestReader
     from reconciler.live import plan_reads, read_live
     from reconciler.planner import SECTION_TYPES, check_only
-    from reconciler.reading import check_acting_user
+    from reconciler.reading import check_acting_user, check_not_all_empty
 
     try:
         chosen = set(check_only(only))
@@ -279,7 +280,10 @@ def export(out: str, only: Sequence[str]) -> None:
         with HarvestReader(settings, on_request=hook) as reader:
             try:
                 live = read_live(reader, plan_reads(collections_for(sections)))
-                check_acting_user(reader, live, settings.user_id)
+                if settings.user_id is not None:
+                    check_acting_user(reader, live, settings.user_id)
+                else:
+                    check_not_all_empty(live, "export", expected=1)
             finally:
                 _end_progress(hook)
             click.echo(f"Read the live organisation with {reader.request_count} API request(s).", err=True)

@@ -9,8 +9,10 @@ Contract:
   server did not process the request, so this is safe for writes too.
 - The token goes only to the API origin. Requests to other hosts (e.g. pre-signed result-file URLs)
   carry no Authorization header.
-- A refused token request raises `TokenError` (an `AuthError`) carrying the status and the server's
-  message, never the secret.
+- The token request carries `sub` only when GREENHOUSE_USER_ID is set; without it the token acts as
+  the credential's own service user [2nd]. The token itself is opaque here: never parsed.
+- A refused token request raises `TokenError` (an `AuthError`) carrying the status, the server's
+  message and which setting to check (OAuth 2.0 `error` codes, RFC 6749 section 5.2), never the secret.
 """
 
 from __future__ import annotations
@@ -37,12 +39,17 @@ DEFAULT_LIFETIME = 3600.0
 
 
 class TokenError(AuthError):
-    """The token endpoint refused or failed. `retryable` is true for 429 and 5xx (nothing was authorised)."""
+    """The token endpoint refused or failed. `retryable` is true for 429 and 5xx (nothing was authorised).
+
+    `oauth_error` is the OAuth 2.0 `error` code of the answer (`invalid_client`, ...), "" when it had none.
+    """
 
     def __init__(self, method: str, path: str, status: int, message: str,
-                 errors: tuple[tuple[str, str], ...] = (), retry_after: float | None = None) -> None:
+                 errors: tuple[tuple[str, str], ...] = (), retry_after: float | None = None,
+                 oauth_error: str = "") -> None:
         super().__init__(method, path, status, message, errors)
         self.retry_after = retry_after
+        self.oauth_error = oauth_error
 
     @property
     def retryable(self) -> bool:
@@ -120,19 +127,30 @@ class ClientCredentialsAuth(httpx.Auth):
                 "Accept": "application/json",
                 "User-Agent": USER_AGENT,
             },
-            data={"grant_type": "client_credentials", "sub": self._settings.user_id},
+            data=self._token_form(),
         )
+
+    def _token_form(self) -> dict[str, str]:
+        form = {"grant_type": "client_credentials"}
+        if self._settings.user_id is not None:
+            form["sub"] = self._settings.user_id
+        return form
 
     def _parse(self, response: httpx.Response) -> _Token:
         path = self._token_url.path or "/"
         now = self._clock()
         if response.status_code != 200:
             message, errors = error_detail(response)
+            code = _oauth_code(response)
+            hint = token_error_hint(code, response.status_code, self._settings)
+            text = self._redact(message)
+            if code and code not in text:
+                text = f"{text} ({code})" if text else code
             retry = response.headers.get("retry-after")
             raise TokenError(
-                "POST", path, response.status_code, self._redact(message),
+                "POST", path, response.status_code, f"{text}; {hint}" if hint else text,
                 tuple((self._redact(f), self._redact(m)) for f, m in errors),
-                retry_after=_float_or_none(retry),
+                retry_after=_float_or_none(retry), oauth_error=code,
             )
         body = _safe_body(response)
         value = body.get("access_token") if isinstance(body, dict) else None
@@ -141,6 +159,46 @@ class ClientCredentialsAuth(httpx.Auth):
         self._redact.add(value)
         expires = _expiry(body, now) if isinstance(body, dict) else now + DEFAULT_LIFETIME
         return _Token(value=value, renew_at=expires - RENEW_MARGIN)
+
+
+_CREDENTIALS_HINT = "check GREENHOUSE_CLIENT_ID and GREENHOUSE_CLIENT_SECRET (the Harvest v3 OAuth credential)"
+_ENDPOINT_HINT = ("the token endpoint refused the request itself: check GREENHOUSE_TOKEN_URL (the Harvest v3 "
+                  "OAuth token endpoint, https://auth.greenhouse.io/token)")
+
+
+def token_error_hint(code: str, status: int, settings: Settings) -> str:
+    """Which setting to check for a refused token request (RFC 6749 section 5.2 error codes).
+
+    `invalid_client` (or a bare 401): the credentials; `invalid_grant`: the acting user (`sub`) when
+    one was sent, else the credential's service user; `invalid_request` / `unsupported_grant_type`:
+    the request did not reach a Harvest token endpoint that understands it. Other answers (the old
+    `{"message", "errors"}` shape, a 429 or 5xx, plain text) get no hint, or only the credentials one
+    for 401. Never mentions a secret's value.
+    """
+    if code == "invalid_client" or (not code and status == 401):
+        return _CREDENTIALS_HINT
+    if code == "invalid_grant":
+        if settings.user_id is not None:
+            return (f"check GREENHOUSE_USER_ID ({settings.user_id}: it must be an active user of the organisation), "
+                    "or unset it to act as the credential's service user")
+        return ("the credential's service user was refused (GREENHOUSE_USER_ID is unset): check the credential "
+                "in Greenhouse, or set GREENHOUSE_USER_ID to an active Site Admin's user id")
+    if code in ("invalid_request", "unsupported_grant_type"):
+        return _ENDPOINT_HINT
+    if code == "unauthorized_client":
+        return "the credential may not use the client-credentials grant: check it in Greenhouse (Dev Center)"
+    if code == "invalid_scope":
+        return "check the scopes configured on the credential in Greenhouse (Dev Center)"
+    return ""
+
+
+def _oauth_code(response: httpx.Response) -> str:
+    """The OAuth 2.0 `error` code of a token-endpoint answer, "" when the body has none."""
+    body = _safe_body(response)
+    code = body.get("error") if isinstance(body, dict) else None
+    if isinstance(code, str) and code.replace("_", "").isalpha() and len(code) <= 64:
+        return code
+    return ""
 
 
 def _expiry(body: dict[str, Any], now: float) -> float:

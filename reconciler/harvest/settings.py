@@ -1,8 +1,10 @@
 """Connection settings for the Harvest v3 API, read from the environment.
 
-Contract: a `Settings` value is always usable: required values are present, both URLs are absolute,
-use https (plain http only towards loopback hosts, i.e. the local sandbox) and carry no trailing
-slash. The client secret is excluded from `repr` so that a printed or logged `Settings` never leaks it.
+Contract: a `Settings` value is always usable: the client credentials are present, the acting user
+is either absent (the token acts as the credential's own service user) or a numeric user id, both
+URLs are absolute, use https (plain http only towards loopback hosts, i.e. the local sandbox) and
+carry no trailing slash. The client secret is excluded from `repr` so that a printed or logged
+`Settings` never leaks it.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ DEFAULT_TOKEN_URL = "https://auth.greenhouse.io/token"
 _REQUIRED = (
     ("GREENHOUSE_CLIENT_ID", "client_id"),
     ("GREENHOUSE_CLIENT_SECRET", "client_secret"),
-    ("GREENHOUSE_USER_ID", "user_id"),
 )
 
 
@@ -35,42 +36,54 @@ class Settings:
     """Credentials and endpoints of one Harvest v3 OAuth client (client-credentials grant).
 
     `user_id` is the OAuth `sub`: the Greenhouse user the token acts as (a Site Admin, or list
-    endpoints answer empty lists). `api_url` is the base under which paths are `/v3/...`.
+    endpoints answer empty lists). None (GREENHOUSE_USER_ID unset) sends no `sub`, so the token acts
+    as the credential's own service user [2nd]. `api_url` is the base under which paths are `/v3/...`.
     """
 
     client_id: str
     client_secret: str = field(repr=False)
-    user_id: str
+    user_id: str | None = None
     api_url: str = DEFAULT_API_URL
     token_url: str = DEFAULT_TOKEN_URL
 
     def __post_init__(self) -> None:
-        for attr in ("client_id", "client_secret", "user_id"):
+        for attr in ("client_id", "client_secret"):
             if not isinstance(getattr(self, attr), str) or not getattr(self, attr).strip():
                 raise UsageError(f"Harvest settings: {attr} must be a non-empty string")
-        user_id = self.user_id.strip()
-        if not user_id.isdigit():
-            raise UsageError(
-                f"GREENHOUSE_USER_ID must be a numeric Greenhouse user id (the token's sub), got {user_id!r}"
-            )
+        if self.user_id is not None:
+            if not isinstance(self.user_id, str):
+                raise UsageError("Harvest settings: user_id must be a string or None")
+            user_id = self.user_id.strip()
+            if not user_id.isdigit():
+                raise UsageError(
+                    f"GREENHOUSE_USER_ID must be a numeric Greenhouse user id (the token's sub), got {user_id!r}; "
+                    "unset it to act as the credential's service user"
+                )
+            object.__setattr__(self, "user_id", user_id)
         object.__setattr__(self, "client_id", self.client_id.strip())
-        object.__setattr__(self, "user_id", user_id)
         object.__setattr__(self, "api_url", _checked_url("GREENHOUSE_API_URL", self.api_url))
         object.__setattr__(self, "token_url", _checked_url("GREENHOUSE_TOKEN_URL", self.token_url))
 
+    @property
+    def acts_as_service_user(self) -> bool:
+        """True when no `sub` is sent: the token acts as the credential's service user."""
+        return self.user_id is None
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
-        """Read GREENHOUSE_* variables; a missing or empty required one is a UsageError naming all of them."""
+        """Read GREENHOUSE_* variables; a missing or empty required one is a UsageError naming all of them.
+
+        GREENHOUSE_USER_ID is optional: unset or empty means no `sub` (the credential's service user).
+        """
         missing = [name for name, _ in _REQUIRED if not env.get(name, "").strip()]
         if missing:
             raise UsageError(
-                "missing environment variable(s): " + ", ".join(missing)
-                + " (Harvest v3 OAuth client credentials and the acting user's id)"
+                "missing environment variable(s): " + ", ".join(missing) + " (Harvest v3 OAuth client credentials)"
             )
         return cls(
             client_id=env["GREENHOUSE_CLIENT_ID"],
             client_secret=env["GREENHOUSE_CLIENT_SECRET"],
-            user_id=env["GREENHOUSE_USER_ID"],
+            user_id=env.get("GREENHOUSE_USER_ID", "").strip() or None,
             api_url=env.get("GREENHOUSE_API_URL", "").strip() or DEFAULT_API_URL,
             token_url=env.get("GREENHOUSE_TOKEN_URL", "").strip() or DEFAULT_TOKEN_URL,
         )

@@ -1,4 +1,5 @@
-"""OAuth client credentials: how the token is minted, reused, renewed, and re-minted after a 401."""
+"""OAuth client credentials: how the token is minted (with or without `sub`), reused, renewed, re-minted
+after a 401, and how a refused token request is reported (RFC 6749 error codes -> the setting to check)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ import httpx
 import pytest
 
 from reconciler.errors import AuthError
-from reconciler.harvest import HarvestClient, HarvestReader
+from reconciler.harvest import HarvestClient, HarvestReader, Settings
+from reconciler.harvest.auth import TokenError
+from reconciler.sandbox import Sandbox, SandboxOptions
+from tests.harness import seed as harness_seed
 from tests.harvest.fake_api import CLIENT_ID, SECRET, FakeApi, json_response, settings
 from tests.support import FakeClock
 
@@ -201,3 +205,136 @@ def test_the_token_is_never_sent_to_another_host() -> None:
     outside = [q for q in api.requests if q.url.host == "results.s3.example.test"]
     assert len(outside) == 1 and "Authorization" not in outside[0].headers
     assert r.request_count == 1  # the results host is not the API
+
+
+# -- service-user tokens (no sub) and OAuth 2.0 token errors -----------------------------------------
+
+
+def test_without_user_id_the_token_request_carries_no_sub() -> None:
+    api = FakeApi()
+    seen: list[dict[str, list[str]]] = []
+
+    def accept_without_sub(request: httpx.Request) -> httpx.Response:
+        seen.append(parse_qs(request.content.decode()))
+        api.valid = "tok-isu"
+        return json_response(200, {"access_token": "tok-isu", "expires_in": 3600})
+
+    api.script_token(accept_without_sub)
+    s = settings()
+    no_sub = Settings(s.client_id, s.client_secret, None, s.api_url, s.token_url)
+    HarvestReader(no_sub, transport=api.transport()).get("/v3/departments")
+    assert seen == [{"grant_type": ["client_credentials"]}]
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (401, {"error": "invalid_client", "error_description": "client authentication failed"},
+         "POST /token -> 401: client authentication failed (invalid_client); "
+         "check GREENHOUSE_CLIENT_ID and GREENHOUSE_CLIENT_SECRET"),
+        (400, {"error": "invalid_grant", "error_description": "sub is a deactivated user"},
+         "POST /token -> 400: sub is a deactivated user (invalid_grant); check GREENHOUSE_USER_ID (1001"),
+        (400, {"error": "unsupported_grant_type", "error_description": "only client_credentials"},
+         "POST /token -> 400: only client_credentials (unsupported_grant_type); the token endpoint refused the "
+         "request itself: check GREENHOUSE_TOKEN_URL"),
+        (400, {"error": "invalid_request"},
+         "POST /token -> 400: invalid_request; the token endpoint refused the request itself: "
+         "check GREENHOUSE_TOKEN_URL"),
+        (422, {"message": "sub is not an active user", "errors": [{"field": "sub", "message": "unknown user"}]},
+         "POST /token -> 422: sub is not an active user; sub: unknown user"),
+        (401, {"message": "bad credentials"},
+         "POST /token -> 401: bad credentials; check GREENHOUSE_CLIENT_ID and GREENHOUSE_CLIENT_SECRET"),
+        (403, "<html>Forbidden</html>", "POST /token -> 403: <html>Forbidden</html>"),
+    ],
+)
+def test_each_token_error_names_the_setting_to_check(status: int, body: object, expected: str) -> None:
+    api = FakeApi()
+    response = (httpx.Response(status, text=body) if isinstance(body, str) else json_response(status, body))
+    api.script_token(response)
+    with pytest.raises(AuthError) as info:
+        reader(api).get("/v3/departments")
+    assert str(info.value).startswith(expected)
+    assert api.api_requests() == []
+
+
+def test_invalid_grant_without_user_id_points_at_the_service_user_and_the_setting() -> None:
+    api = FakeApi()
+    api.script_token(json_response(400, {"error": "invalid_grant", "error_description": "service user deactivated"}))
+    s = settings()
+    no_sub = Settings(s.client_id, s.client_secret, None, s.api_url, s.token_url)
+    with pytest.raises(TokenError) as info:
+        HarvestReader(no_sub, transport=api.transport()).get("/v3/departments")
+    assert info.value.oauth_error == "invalid_grant"
+    assert "service user was refused (GREENHOUSE_USER_ID is unset)" in str(info.value)
+    assert "set GREENHOUSE_USER_ID to an active Site Admin" in str(info.value)
+
+
+def test_a_token_error_never_echoes_the_secret_even_in_its_error_code() -> None:
+    api = FakeApi()
+    api.script_token(json_response(401, {"error": SECRET, "error_description": f"secret {SECRET} rejected"}))
+    with pytest.raises(AuthError) as info:
+        reader(api).get("/v3/departments")
+    text = str(info.value) + repr(info.value) + repr(info.value.args)
+    assert SECRET not in text
+    assert "GREENHOUSE_CLIENT_SECRET" in text
+
+
+# -- the same against the sandbox's token endpoint -----------------------------------------------------
+
+
+def sandbox_reader(sb: Sandbox, clock: FakeClock, *, user_id: str | None = "1001",
+                   secret: str = "demo-secret") -> HarvestReader:
+    s = Settings("demo-client", secret, user_id, "http://127.0.0.1", "http://127.0.0.1/token")
+    return HarvestReader(s, transport=sb.transport(), clock=clock.time, sleep=clock.sleep)
+
+
+@pytest.mark.parametrize(
+    ("user_id", "secret", "code", "hint"),
+    [
+        ("1001", "wrong-secret-Zq9", "invalid_client", "check GREENHOUSE_CLIENT_ID and GREENHOUSE_CLIENT_SECRET"),
+        ("9999", "demo-secret", "invalid_grant", "check GREENHOUSE_USER_ID (9999"),
+        ("1005", "demo-secret", "invalid_grant", "or unset it to act as the credential's service user"),
+    ],
+)
+def test_sandbox_token_errors_become_clear_auth_errors(user_id: str, secret: str, code: str, hint: str) -> None:
+    clock = FakeClock()
+    sb = Sandbox(harness_seed(), clock=clock.time)
+    with pytest.raises(TokenError) as info:
+        sandbox_reader(sb, clock, user_id=user_id, secret=secret).get("/v3/departments")
+    assert info.value.oauth_error == code
+    assert hint in str(info.value)
+    assert secret not in str(info.value) + repr(info.value)
+
+
+def test_a_reader_without_user_id_reads_as_the_service_user() -> None:
+    clock = FakeClock()
+    sb = Sandbox(harness_seed(), clock=clock.time)
+    rows = sandbox_reader(sb, clock, user_id=None).list_all("/v3/departments")
+    assert len(rows) == len(sb.rows("departments"))
+    assert [r.body for r in sb.log if r.path == "/token"] == [{"grant_type": "client_credentials"}]
+
+
+@pytest.mark.parametrize(("scope", "tokens"), [("per-client", (3, 3)), ("per-subject", (1, 1))])
+def test_revocation_scope_with_two_one_token_clients(scope: str, tokens: tuple[int, int]) -> None:
+    """Two processes share one credential, one acting as a Site Admin (sub), one as the service user.
+    Per client, each mint knocks out the other's token and each recovers through the 401 path;
+    per subject, they never meet."""
+    clock = FakeClock()
+    sb = Sandbox(harness_seed(), clock=clock.time, options=SandboxOptions(token_revocation=scope))
+    as_admin = sandbox_reader(sb, clock, user_id="1001")
+    as_service = sandbox_reader(sb, clock, user_id=None)
+    for _ in range(3):
+        assert as_admin.list_all("/v3/offices")
+        assert as_service.list_all("/v3/offices")
+    assert (as_admin.token_count, as_service.token_count) == tokens
+    assert len([r for r in sb.log if r.status == 401]) == (0 if scope == "per-subject" else 4)
+
+
+def test_per_client_revocation_between_two_clients_with_the_same_sub() -> None:
+    clock = FakeClock()
+    sb = Sandbox(harness_seed(), clock=clock.time, options=SandboxOptions(token_revocation="per-subject"))
+    first, second = sandbox_reader(sb, clock), sandbox_reader(sb, clock)
+    first.list_all("/v3/offices")
+    second.list_all("/v3/offices")
+    first.list_all("/v3/offices")  # same client and same sub: revoked even per subject, re-minted once
+    assert (first.token_count, second.token_count) == (2, 1)

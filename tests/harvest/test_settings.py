@@ -19,10 +19,25 @@ def test_defaults_point_at_the_public_harvest_and_auth_hosts() -> None:
 
 def test_every_missing_variable_is_named_at_once() -> None:
     with pytest.raises(UsageError) as info:
-        Settings.from_env({"GREENHOUSE_CLIENT_ID": "cid", "GREENHOUSE_USER_ID": "  "})
+        Settings.from_env({"GREENHOUSE_CLIENT_SECRET": " ", "GREENHOUSE_USER_ID": "1001"})
     text = str(info.value)
-    assert "GREENHOUSE_CLIENT_SECRET" in text and "GREENHOUSE_USER_ID" in text
-    assert "GREENHOUSE_CLIENT_ID" not in text
+    assert "GREENHOUSE_CLIENT_ID" in text and "GREENHOUSE_CLIENT_SECRET" in text
+    assert "GREENHOUSE_USER_ID" not in text
+
+
+@pytest.mark.parametrize("user_id", [None, "", "   "])
+def test_without_user_id_the_token_acts_as_the_service_user(user_id: str | None) -> None:
+    env = {k: v for k, v in BASE.items() if k != "GREENHOUSE_USER_ID"}
+    if user_id is not None:
+        env["GREENHOUSE_USER_ID"] = user_id
+    s = Settings.from_env(env)
+    assert s.user_id is None
+    assert s.acts_as_service_user
+
+
+def test_with_user_id_the_token_acts_as_that_user() -> None:
+    s = Settings.from_env({**BASE, "GREENHOUSE_USER_ID": " 1001 "})
+    assert (s.user_id, s.acts_as_service_user) == ("1001", False)
 
 
 def test_urls_are_overridable_and_lose_their_trailing_slash() -> None:
@@ -53,7 +68,7 @@ def test_malformed_urls_are_usage_errors(url: str) -> None:
 
 
 def test_user_id_must_be_numeric() -> None:
-    with pytest.raises(UsageError, match="GREENHOUSE_USER_ID"):
+    with pytest.raises(UsageError, match="GREENHOUSE_USER_ID.*unset it to act as the credential's service user"):
         Settings.from_env({**BASE, "GREENHOUSE_USER_ID": "jane@acme.example"})
 
 
