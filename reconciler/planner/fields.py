@@ -10,11 +10,11 @@
   (active before archived), then `previously`. Unlisted active options are archived (the API's delete is
   soft); a listed archived option is reactivated by a single PATCH (never bulked: the bulk page documents
   no `active`), never re-created (the API answers 422).
-* Option names are unique within a field: renames that wait for each other are ordered, swaps and cycles
-  go through a temporary name (`reconciler/planner/renames.py`), and none of those is bulked (bulk rows
-  run in any order).
   Display order: live sort_order values are kept when they already ascend in the desired order; new
   options take a free value between their neighbours; otherwise the list is renumbered 1..n.
+* Option names are unique within a field [inferred: option-names-unique]: renames that wait for each other
+  are ordered, swaps and cycles go through a temporary name (`reconciler/planner/renames.py`), and none of
+  those is bulked (bulk rows run in any order).
 * Scoping (`departments:` / `offices:` present = the exact set): join rows are created before extra ones
   are deleted, so a field never becomes visible everywhere by accident in between.
 """
@@ -221,7 +221,8 @@ def _plan_options(ctx: Context, entry: Entry, row: Mapping[str, Any]) -> None:
         diff.compare("sort_order", lo.get("sort_order"), order)
         if lo.get("active") is False:
             # The index phrases reactivation three ways (PATCH `active: true`; PATCH with the original name;
-            # PATCH with the desired name and the same custom_field_id) [seed]: this body satisfies all three.
+            # PATCH with the desired name and the same custom_field_id): this body satisfies all three
+            # [inferred: option-reactivation-body]; it is always a single PATCH (see _option_update).
             diff.compare("active", False, True)
             diff.body.update(name=option["name"], custom_field_id=field_id)
             diff.reasons.append("archived option reactivated")

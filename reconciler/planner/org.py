@@ -4,8 +4,8 @@ Identity: `external_id` when given, else `name`, else a `previously` name. The m
 renamed, re-keyed or re-parented by PATCH; an unmatched entry is created (parents first).
 
 Bulk rows run in any order on Greenhouse's side, so a PATCH that changes `parent_id` (whose place in the
-shallowest-first order matters) is never bulk-able. Office names are unique [2nd] (the sandbox enforces
-it; department names are not): office renames that wait for each other are sent first, one PATCH each, in
+shallowest-first order matters) is never bulk-able. Office names are unique [inferred: office-names-unique]
+(the sandbox enforces it; department names are not): office renames that wait for each other are sent first, one PATCH each, in
 the order `reconciler/planner/renames.py` gives, swaps and cycles through a temporary name.
 """
 
@@ -111,9 +111,10 @@ def plan_tree(ctx: Context, tree: Tree, matches: dict[int, int | None]) -> None:
         ctx.add(tree.type, change)
     for change in _rename_steps(ctx, tree, sequence, updates):
         ctx.add(tree.type, change)
-    # Shallowest first in the final tree: when a node moves under a new parent, that parent's chain is
+    # Updates that move nothing first (order-independent, so they form one run of bulk rows); then moves,
+    # shallowest first in the final tree: when a node moves under a new parent, that parent's chain is
     # already final, so no intermediate state has a cycle (which the API would refuse).
-    for change in sorted(updates, key=lambda c: _depth(final_parent, c.id)):
+    for change in sorted(updates, key=lambda c: ("parent" in c.fields, _depth(final_parent, c.id))):
         ctx.add(tree.type, change)
 
     if tree.section in ctx.manifest.present and ctx.prune_mode(tree.section) != "off":

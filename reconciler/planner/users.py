@@ -11,7 +11,8 @@
   satisfies that grant. Site admins are absent from the permission lists by design and get 204 no-ops on
   grants, so their `job_permissions` are not planned (a warning says so).
 * A role change on one job is one update: create the new grant, then delete the old one, so the user never
-  loses access; whether Greenhouse accepts two grants on one job is undocumented, so the change carries
+  loses access; whether Greenhouse accepts two grants on one job is undocumented [inferred: one-grant-per-job],
+  so the change carries
   `fallback="delete_first"` (on a duplicate-grant 422 the executor deletes first and creates again). Grants
   on new jobs/scopes are created before old ones are removed.
 * Live permission rows are grouped by user once per plan (an org has tens of thousands of grants).
