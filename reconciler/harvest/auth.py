@@ -169,14 +169,18 @@ _ENDPOINT_HINT = ("the token endpoint refused the request itself: check GREENHOU
 def token_error_hint(code: str, status: int, settings: Settings) -> str:
     """Which setting to check for a refused token request (RFC 6749 section 5.2 error codes).
 
-    `invalid_client` (or a bare 401): the credentials; `invalid_grant`: the acting user (`sub`) when
-    one was sent, else the credential's service user; `invalid_request` / `unsupported_grant_type`:
-    the request did not reach a Harvest token endpoint that understands it. Other answers (the old
-    `{"message", "errors"}` shape, a 429 or 5xx, plain text) get no hint, or only the credentials one
-    for 401. Never mentions a secret's value.
+    `invalid_client`: the credentials; `invalid_grant`: the acting user (`sub`) when one was sent,
+    else the credential's service user; `invalid_request` / `unsupported_grant_type`: the request did
+    not reach a Harvest token endpoint that understands it. Answers without an OAuth code (the old
+    `{"message", "errors"}` shape, plain text, ...): a 401 points at the credentials and the token URL,
+    a 404/405 at the token URL, anything else (429, 5xx, ...) gets no hint. Never mentions a secret.
     """
-    if code == "invalid_client" or (not code and status == 401):
+    if code == "invalid_client":
         return _CREDENTIALS_HINT
+    if not code and status == 401:
+        return _CREDENTIALS_HINT + ", and that GREENHOUSE_TOKEN_URL is the OAuth token endpoint"
+    if not code and status in (404, 405):
+        return _ENDPOINT_HINT
     if code == "invalid_grant":
         if settings.user_id is not None:
             return (f"check GREENHOUSE_USER_ID ({settings.user_id}: it must be an active user of the organisation), "

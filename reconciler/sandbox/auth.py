@@ -176,7 +176,7 @@ class TokenIssuer:
         client_id, sep, secret = decoded.partition(":")
         expected = self._store.clients.get(client_id)
         if not sep or expected is None or not hmac.compare_digest(expected.encode(), secret.encode()):
-            raise invalid_client("client authentication failed (unknown client or wrong secret)")
+            raise invalid_client("client authentication failed: unknown client or wrong secret")
         return client_id
 
     def _check_sub(self, sub: str | None) -> int:

@@ -243,7 +243,11 @@ def test_without_user_id_the_token_request_carries_no_sub() -> None:
         (422, {"message": "sub is not an active user", "errors": [{"field": "sub", "message": "unknown user"}]},
          "POST /token -> 422: sub is not an active user; sub: unknown user"),
         (401, {"message": "bad credentials"},
-         "POST /token -> 401: bad credentials; check GREENHOUSE_CLIENT_ID and GREENHOUSE_CLIENT_SECRET"),
+         "POST /token -> 401: bad credentials; check GREENHOUSE_CLIENT_ID and GREENHOUSE_CLIENT_SECRET "
+         "(the Harvest v3 OAuth credential), and that GREENHOUSE_TOKEN_URL is the OAuth token endpoint"),
+        (404, {"message": "route POST /v3/token not found"},
+         "POST /token -> 404: route POST /v3/token not found; the token endpoint refused the request itself: "
+         "check GREENHOUSE_TOKEN_URL"),
         (403, "<html>Forbidden</html>", "POST /token -> 403: <html>Forbidden</html>"),
     ],
 )
