@@ -4,6 +4,9 @@ Users cannot be deleted or made site admin through the API; activate / deactivat
 revoke_permissions always answer 204 and revoke also deletes the user's job permissions `[seed]`.
 Emails are globally unique (409) and a primary email can only move to a verified address of the
 same user `[seed]`. Permission grants to a site admin are 204 no-ops that store nothing `[seed]`.
+A hand-made grant has `automated: false` (automated ones come from `ops_jobs`); the very same
+(user, job, role) twice is always a 422, another role on the same (user, job) is a 422 under
+`reject_duplicate_job_permission` `[inferred]`. Both messages say "already".
 """
 
 from __future__ import annotations
@@ -186,10 +189,14 @@ def create_job_permission(ctx: Ctx, _id: int | None, body: Any) -> Result:
         raise invalid("job_id", f"job {job_id} does not exist")
     if user["site_admin"]:
         return Result(204)
-    if ctx.options.reject_duplicate_job_permission:
-        for other in ctx.store.find("user_job_permissions", "user_id", user_id):
-            if other["job_id"] == job_id:
-                raise invalid("job_id", f"user {user_id} already has a permission on job {job_id} (id {other['id']})")
+    for other in ctx.store.find("user_job_permissions", "user_id", user_id):
+        if other["job_id"] != job_id:
+            continue
+        if other["role_id"] == data["role_id"]:
+            raise invalid("job_id", f"user {user_id} already has role {other['role_id']} on job {job_id} "
+                                    f"(id {other['id']})")
+        if ctx.options.reject_duplicate_job_permission:
+            raise invalid("job_id", f"user {user_id} already has a permission on job {job_id} (id {other['id']})")
     row = {"user_id": user_id, "job_id": job_id, "role_id": data["role_id"], "automated": False}
     return created(ctx.store.insert("user_job_permissions", row, ctx.now))
 

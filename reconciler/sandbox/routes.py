@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from reconciler.sandbox import ops_fields as f
+from reconciler.sandbox import ops_jobs as j
 from reconciler.sandbox import ops_org as o
 from reconciler.sandbox import ops_users as u
 from reconciler.sandbox.context import Handler
@@ -40,6 +41,7 @@ _ROUTES: list[tuple[str, str, Handler]] = [
     ("DELETE", "/v3/user_job_permissions/{id}", u.delete_job_permission),
     ("POST", "/v3/future_job_permissions", u.create_future_permission),
     ("DELETE", "/v3/future_job_permissions/{id}", u.delete_future_permission),
+    ("POST", "/v3/jobs", j.create_job),
 ]
 
 _COMPILED: list[tuple[str, re.Pattern[str], Handler]] = [

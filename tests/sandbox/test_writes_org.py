@@ -84,7 +84,7 @@ def test_unknown_ids_in_the_path_are_404(api: httpx.Client) -> None:
     ("method", "path"),
     [("DELETE", "/v3/departments/10"), ("DELETE", "/v3/offices/100"), ("DELETE", "/v3/users/1002"),
      ("PATCH", "/v3/candidate_tags/300"), ("PATCH", "/v3/user_job_permissions/500"),
-     ("POST", "/v3/user_roles"), ("POST", "/v3/jobs"), ("POST", "/v3/departments/bulk"), ("PUT", "/v3/departments/10")],
+     ("POST", "/v3/user_roles"), ("PATCH", "/v3/jobs/400"), ("POST", "/v3/departments/bulk"), ("PUT", "/v3/departments/10")],
 )
 def test_routes_that_do_not_exist_are_404_with_error_body(api: httpx.Client, sb: Sandbox, method: str,
                                                           path: str) -> None:
