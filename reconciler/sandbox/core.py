@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import random
 import sys
 import threading
 import time
@@ -75,10 +76,10 @@ class Sandbox:
         self.options = options or SandboxOptions()
         self._clock = clock
         self._lock = threading.RLock()
-        limit = parse_rate_limit(rate_limit)
-        self._limiter = (
-            RateLimiter(limit[0], limit[1], clock, self.options.rate_limit_retry_after_min) if limit else None
-        )
+        limit = parse_rate_limit(rate_limit) or parse_rate_limit(self.options.default_rate_limit)
+        assert limit is not None
+        self._limiter = RateLimiter(limit[0], limit[1], clock, self.options.rate_limit_retry_after_min)
+        self._bulk_rng = random.Random(self.options.bulk_seed)  # one per sandbox: reproducible bulk orders
         self._faults = FaultInjector(FaultSpec.parse(faults))
         self.state_path = Path(state_path) if state_path is not None else None
         data: Any = seed if seed is not None else {}
@@ -119,6 +120,7 @@ class Sandbox:
         if collection not in COLLECTIONS:
             raise KeyError(f"unknown collection {collection!r}")
         with self._lock:
+            self._background()
             table = self.store.rows[collection]
             return [copy.deepcopy(table[i]) for i in sorted(table)]
 
@@ -138,6 +140,12 @@ class Sandbox:
 
     # -- the handler -----------------------------------------------------------------------------
 
+    def _background(self) -> None:
+        """Catch up with the bulk requests' background work due by now (see `bulk`). Called before
+        (and after) every request and by `rows()`, so it looks as if it ran on its own."""
+        with self._lock:
+            bulk.catch_up(self.store, self.options, self._clock())
+
     def handle(self, method: str, raw_path: str, headers: Mapping[str, str], body: bytes) -> Response:
         method = method.upper()
         split = urlsplit(raw_path)
@@ -146,6 +154,7 @@ class Sandbox:
             path = path.rstrip("/")
         pairs = parse_qsl(split.query, keep_blank_values=True)
         hdrs = {k.lower(): v for k, v in headers.items()}
+        self._background()
         if path == "/_sandbox" or path.startswith("/_sandbox/"):
             with self._lock:
                 return self._admin(method, path, hdrs, body)
@@ -191,15 +200,13 @@ class Sandbox:
     def _v3(self, method: str, path: str, pairs: list[tuple[str, str]], hdrs: dict[str, str],
             body: bytes) -> Response:
         with self._lock:
-            limit_headers: dict[str, str] = {}
-            if self._limiter is not None:
-                key = self._tokens.client_of(hdrs.get("authorization")) or "anonymous"
-                allowed, limit_headers = self._limiter.take(key)
-                if not allowed:
-                    error = ApiError(429, "Rate limit exceeded; retry after the Retry-After delay")
-                    response = _error(error, self._headers(limit_headers))
-                    self._record(method, path, pairs, 429, _loggable(body))
-                    return response
+            key = self._tokens.client_of(hdrs.get("authorization")) or "anonymous"
+            allowed, limit_headers = self._limiter.take(key)
+            if not allowed:
+                error = ApiError(429, "Rate limit exceeded; retry after the Retry-After delay")
+                response = _error(error, self._headers(limit_headers))
+                self._record(method, path, pairs, 429, _loggable(body))
+                return response
             decision = self._faults.decide(method, path)
         if decision.latency > 0:
             self.options.sleep(decision.latency)
@@ -215,8 +222,10 @@ class Sandbox:
             if kind == "drop_before":
                 self._record(method, path, pairs, 0, _loggable(body), kind)
                 raise DroppedConnection(committed=False)
+            self._background()  # a latency fault may have let the clock move
             try:
                 status, headers, payload, logged = self._dispatch(method, path, pairs, hdrs, body)
+                self._background()  # work due at once (bulk_processing_seconds=0) is done before the reply
             except Exception:  # a sandbox bug must not kill the server: answer 500 and say why on stderr
                 traceback.print_exc(file=sys.stderr)
                 status, headers, payload = _error(ApiError(500, "internal sandbox error"))
@@ -248,8 +257,7 @@ class Sandbox:
                 raise ApiError(403, "The authorizing user (sub) is not permitted to make this change",
                                [{"field": "sub", "message": "must be a site admin"}])
             if bulk_route:
-                bulk.purge(ctx)
-                result = bulk.submit(ctx, method, path, data, grant.client_id)
+                result = bulk.submit(ctx, method, path, data, grant.client_id, self._bulk_rng)
             else:
                 assert route is not None
                 handler, row_id = route
@@ -275,8 +283,6 @@ class Sandbox:
         query = ListQuery(self.store, name, normalise_query(pairs, name), self.options.reject_unknown_query_params)
         if not admin:
             return _json(200, [])
-        if name == "bulk_requests":
-            bulk.purge(ctx)
         page = query.page(self._visibility(ctx, grant, name, query))
         headers = {}
         if page.next_cursor is not None:

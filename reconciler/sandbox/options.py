@@ -37,7 +37,9 @@ class SandboxOptions:
     custom_fields_include_inactive: bool = True
     """`GET /v3/custom_fields` without `active` also returns inactive fields."""
     reject_duplicate_job_permission: bool = True
-    """A second `user_job_permissions` row for the same (user, job) answers 422."""
+    """A second `user_job_permissions` row with another role for the same (user, job) answers 422
+    (the same user, job and role twice is always a 422); also, a new job gets at most one automated
+    grant per user. Both 422 messages contain "already"."""
     reject_duplicate_future_permission: bool = True
     """A second `future_job_permissions` row for the same (user, role, department, office) answers 422."""
     reject_duplicate_scoping_pair: bool = True
@@ -46,9 +48,15 @@ class SandboxOptions:
     """Creating an option whose name equals an active option of the same field answers 422."""
     unique_external_ids: bool = True
     """Department and office `external_id` values are unique per collection (else 422)."""
-    bulk_polls_before_completion: int = 1
-    """How many `GET /v3/bulk_requests/{uuid}` answer "in_progress" before the rows are applied
-    and the request is "completed"; 0 applies the rows at submission."""
+    bulk_processing_seconds: float = 0.5
+    """How long a bulk request takes in the background, on the sandbox's clock: `pending`, then
+    `in_progress` with its rows applied one by one, `completed` exactly this long after submission
+    (0: applied before the 202 is answered). The real duration is undocumented."""
+    bulk_shuffle: bool = True
+    """Bulk rows run in a seeded shuffled order (each row is its own background job, so Greenhouse
+    guarantees no order); False keeps submission order."""
+    bulk_seed: int = 0
+    """Seed of the sandbox's one bulk-order RNG: the same seed and submissions give the same orders."""
     bulk_max_rows: int = 100
     """The bulk cap (rows per request) is undocumented; larger `data` arrays answer 422."""
     bulk_expiry_seconds: int = 7 * 24 * 3600
@@ -57,6 +65,9 @@ class SandboxOptions:
     """Result-file URLs are said to be valid 5 minutes; the sandbox reports it but does not enforce it."""
     rate_limit_retry_after_min: int = 1
     """`Retry-After` is never below this many seconds."""
+    default_rate_limit: str = "10000/30"
+    """The limit (N/SECONDS) in force without `--rate-limit`: high, but the `X-RateLimit-*` headers
+    are always sent, as the real API sends them on every response."""
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
     """How the latency fault waits; tests pass a fake clock's sleep."""
 

@@ -67,8 +67,36 @@ def test_each_client_has_its_own_window(seed: dict[str, Any], clock: FakeClock, 
     assert first.get("/v3/offices").status_code == 429
 
 
-def test_no_rate_limit_headers_when_limiting_is_off(api: httpx.Client) -> None:
-    assert "X-RateLimit-Limit" not in api.get("/v3/departments").headers
+def test_rate_limit_headers_on_every_v3_response_without_rate_limit(api: httpx.Client, sb: Sandbox,
+                                                                   clock: FakeClock) -> None:
+    clock.advance(10)
+    answers = [
+        api.get("/v3/departments"),
+        api.post("/v3/candidate_tags", json={"name": "headers"}),
+        api.post("/v3/candidate_tags", json={}),  # 422
+        api.get("/v3/nothing_here"),  # 404
+        api.get("/v3/bulk_requests/00000000-0000-0000-0000-000000000000"),  # 404
+    ]
+    assert [a.status_code for a in answers] == [200, 201, 422, 404, 404]
+    assert {a.headers["X-RateLimit-Limit"] for a in answers} == {"10000"}
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["9999", "9998", "9997", "9996", "9995"]
+    assert {a.headers["X-RateLimit-Reset"] for a in answers} == {str(WINDOW_START + 30)}
+    unauthenticated = httpx.Client(transport=sb.transport(), base_url="http://127.0.0.1").get("/v3/departments")
+    assert unauthenticated.status_code == 401
+    assert unauthenticated.headers["X-RateLimit-Limit"] == "10000"
+    assert "X-RateLimit-Limit" not in api.get("/_sandbox/state").headers
+
+
+def test_default_limit_is_an_option_and_rate_limit_overrides_it(seed: dict[str, Any], clock: FakeClock,
+                                                                 make_client: ClientFactory) -> None:
+    low = Sandbox(seed, clock=clock.time, options=SandboxOptions(default_rate_limit="2/10"))
+    client = make_client(sandbox=low)
+    assert [client.get("/v3/offices").status_code for _ in range(3)] == [200, 200, 429]
+    assert client.get("/v3/offices").headers["X-RateLimit-Reset"] == str(WINDOW_START + 10)
+    both = Sandbox(seed, clock=clock.time, rate_limit="5/30", options=SandboxOptions(default_rate_limit="2/10"))
+    assert make_client(sandbox=both).get("/v3/offices").headers["X-RateLimit-Limit"] == "5"
+    with pytest.raises(ValueError, match="rate limit"):
+        Sandbox(seed, options=SandboxOptions(default_rate_limit="fast"))
 
 
 @pytest.mark.parametrize("spec", ["75", "0/30", "75/0", "a/b", "75/30/2"])

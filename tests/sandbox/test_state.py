@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.sandbox import Sandbox
+from reconciler.sandbox import Sandbox, SandboxOptions
 from tests.sandbox.conftest import SEED_PATH, ClientFactory
 from tests.support import FakeClock
 
@@ -37,7 +37,8 @@ def test_state_keeps_bulk_requests(seed: dict[str, Any], clock: FakeClock, tmp_p
     uuid = make_client(sandbox=sb).post("/v3/users/deactivate/bulk", json={"data": [1003]}).json()["bulk_action_uuid"]
     sb.save()
     client = make_client(sandbox=Sandbox(None, clock=clock.time, state_path=state))
-    client.get(f"/v3/bulk_requests/{uuid}")
+    assert client.get(f"/v3/bulk_requests/{uuid}").json()["status"] == "pending"
+    clock.advance(SandboxOptions().bulk_processing_seconds)
     assert client.get(f"/v3/bulk_requests/{uuid}").json()["status"] == "completed"
 
 
