@@ -21,6 +21,7 @@ from typing import Any
 
 from reconciler.sandbox.core import Sandbox, load_seed_file
 from reconciler.sandbox.errors import DroppedConnection
+from reconciler.sandbox.options import SandboxOptions
 
 
 def make_handler(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
@@ -57,12 +58,12 @@ def make_handler(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
 
 
 def run(host: str, port: int, seed_path: str | None, state_path: str | None, rate_limit: str | None,
-        faults: str | None) -> None:
-    """Serve until SIGINT/SIGTERM. Raises ValueError for a bad rate-limit, faults spec or seed, or
-    when the address cannot be bound."""
+        faults: str | None, options: SandboxOptions | None = None) -> None:
+    """Serve until SIGINT/SIGTERM. Raises ValueError for a bad rate-limit, faults spec, seed or
+    option value, or when the address cannot be bound."""
     seed = load_seed_file(seed_path) if seed_path else None
     state = Path(state_path) if state_path else None
-    sandbox = Sandbox(seed, rate_limit=rate_limit, faults=faults, state_path=state)
+    sandbox = Sandbox(seed, rate_limit=rate_limit, faults=faults, state_path=state, options=options)
     try:
         server = ThreadingHTTPServer((host, port), make_handler(sandbox))
     except OSError as e:  # port in use, unknown host: a clear message, not a traceback

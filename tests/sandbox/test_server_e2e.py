@@ -7,6 +7,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -87,8 +88,50 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
         assert names[0] == "durable"
 
 
+def test_option_flags_set_the_bulk_delay_order_and_duplicate_rule() -> None:
+    with serve("--seed", "examples/sandbox-seed.json", "--option", "bulk_processing_seconds=0",
+               "--option", "bulk_shuffle=false", "--option", "reject_duplicate_job_permission=false") as base, \
+            closing(authed(base)) as client:
+        rows = [{"custom_field_id": 206, "name": f"e2e-{i}"} for i in range(6)]
+        submitted = client.post("/v3/custom_field_options/bulk", json={"data": rows})
+        assert submitted.status_code == 202
+        assert submitted.headers["X-RateLimit-Limit"] == "10000"
+        uuid = submitted.json()["bulk_action_uuid"]
+        assert client.get(f"/v3/bulk_requests/{uuid}").json()["status"] == "completed"  # delay 0: done at once
+        options = sorted(client.get("/v3/custom_field_options").json(), key=lambda o: o["id"])
+        assert [o["name"] for o in options if o["name"].startswith("e2e-")] == [r["name"] for r in rows]
+        second_role = client.post("/v3/user_job_permissions", json={"user_id": 1002, "job_id": 400, "role_id": 3})
+        assert second_role.status_code == 201
+
+
+def test_bulk_rows_land_in_the_background_without_polling() -> None:
+    with serve("--seed", "examples/sandbox-seed.json", "--option", "bulk_processing_seconds=0.2") as base, \
+            closing(authed(base)) as client:
+        answer = client.patch("/v3/departments/bulk", json={"data": [{"id": 12, "name": "Infra"}]})
+        assert answer.status_code == 202
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            names = {d["id"]: d["name"] for d in client.get("/v3/departments").json()}
+            if names[12] == "Infra":
+                break
+            time.sleep(0.05)
+        assert names[12] == "Infra"
+        logged = client.get("/_sandbox/requests").json()
+        assert not [r for r in logged if r["path"].startswith("/v3/bulk_requests")]
+
+
+def test_a_slow_bulk_is_pending_right_after_submission() -> None:
+    with serve("--seed", "examples/sandbox-seed.json", "--option", "bulk_processing_seconds=600") as base, \
+            closing(authed(base)) as client:
+        uuid = client.patch("/v3/departments/bulk", json={"data": [{"id": 12, "name": "Infra"}]}).json()["bulk_action_uuid"]
+        assert client.get(f"/v3/bulk_requests/{uuid}").json()["status"] == "pending"
+        assert {d["id"]: d["name"] for d in client.get("/v3/departments").json()}[12] == "Infrastructure"
+
+
 @pytest.mark.parametrize(("flag", "value", "needle"), [("--rate-limit", "fast", "rate limit"),
-                                                       ("--faults", "teapot@GET /v3", "faults")])
+                                                       ("--faults", "teapot@GET /v3", "faults"),
+                                                       ("--option", "nope=1", "unknown sandbox option 'nope'"),
+                                                       ("--option", "bulk_seed=abc", "expected an integer")])
 def test_bad_options_exit_1_with_a_clear_message(flag: str, value: str, needle: str) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "reconciler", "sandbox", "serve", "--port", "0", flag, value],
