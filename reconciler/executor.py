@@ -139,6 +139,7 @@ class Executor:
             except ApiError as e:
                 if e.status != 422 or "already" not in str(e).lower():
                     raise
+                self._record(change, create.method, self._resolve_path(create.path), e.status, None)
                 self._write(change, delete)
                 self._write(change, create)
                 return

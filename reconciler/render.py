@@ -110,9 +110,9 @@ def to_text(plan: Plan, *, color: bool = False) -> str:
     for v in limit_violations(plan):
         lines.append(paint(f"Over the limits: {v}; apply needs --force.", "red"))
     lines.append("")
-    lines.append(paint(summary_line(plan), "bold"))
     if plan.changes:
         lines.append(requests_line(plan))
+    lines.append(paint(summary_line(plan), "bold"))
     return "\n".join(lines) + "\n"
 
 
