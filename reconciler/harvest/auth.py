@@ -35,7 +35,7 @@ from .transport import same_origin
 RENEW_MARGIN = 60.0
 """Renew this many seconds before the token's expiry."""
 DEFAULT_LIFETIME = 3600.0
-"""Assumed token lifetime when the token response states none ([inferred]: third parties say 1 hour)."""
+"""Assumed token lifetime when the token response states none ([inferred: token-lifetime]: third parties say 1 hour)."""
 
 
 class TokenError(AuthError):
