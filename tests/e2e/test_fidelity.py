@@ -128,15 +128,18 @@ def test_an_automated_grant_survives_apply_is_not_exported_and_is_not_drift(tmp_
         assert cli("plan", str(tmp_path / "export"), "--detailed-exitcode", env=env).code == 0
 
 
-def test_a_role_change_on_one_job_creates_the_new_grant_before_deleting_the_old(tmp_path: Path) -> None:
-    with serve("--option", "reject_duplicate_job_permission=false") as srv:
-        manifest = write(tmp_path / "org", "users.yaml", """
+ROLE_CHANGE = """
 users:
   - email: jane@acme.example
     job_permissions:
       - {job: REQ-1001, role: Private}
       - {job: REQ-1004, role: Hiring Manager}
-""")
+"""
+
+
+def test_a_role_change_on_one_job_creates_the_new_grant_before_deleting_the_old(tmp_path: Path) -> None:
+    with serve("--option", "reject_duplicate_job_permission=false") as srv:
+        manifest = write(tmp_path / "org", "users.yaml", ROLE_CHANGE)
         applied = cli("apply", str(manifest), "--yes", env=srv.env())
         assert applied.code == 0, applied.stderr
         assert [(w["method"], w["path"], w["status"]) for w in writes(srv)] == [
@@ -145,13 +148,7 @@ users:
 
 def test_where_greenhouse_keeps_one_grant_per_job_the_role_change_falls_back_to_delete_first(tmp_path: Path) -> None:
     with serve("--option", "reject_duplicate_job_permission=true") as srv:
-        manifest = write(tmp_path / "org", "users.yaml", """
-users:
-  - email: jane@acme.example
-    job_permissions:
-      - {job: REQ-1001, role: Private}
-      - {job: REQ-1004, role: Hiring Manager}
-""")
+        manifest = write(tmp_path / "org", "users.yaml", ROLE_CHANGE)
         applied = cli("apply", str(manifest), "--yes", env=srv.env())
         assert applied.code == 0, applied.stderr
         assert [(w["method"], w["path"], w["status"]) for w in writes(srv)] == [
