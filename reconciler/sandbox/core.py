@@ -5,6 +5,8 @@ never logged, limited or faulted), the token endpoint (`/token`, logged, never l
 faulted), and `/v3/...` (rate limit, then faults, then authentication, routing, body parsing,
 site-admin check and the handler). It raises `DroppedConnection` for drop faults; everything else
 becomes a status, headers and a body. One lock serialises requests; latency faults sleep outside it.
+Before each request (and after a `/v3` one) it performs the background bulk work that is due on
+its clock (`bulk.catch_up`), so bulk rows appear without anyone polling.
 """
 
 from __future__ import annotations
