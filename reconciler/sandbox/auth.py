@@ -41,12 +41,11 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 @dataclass
 class Grant:
     """What a token stands for: a client, the acting user (the `sub` given, or the client's service
-    user), whether `sub` was given, and its expiry. `revoked` is set when a newer token replaced it."""
+    user) and its expiry. `revoked` is set when a newer token replaced it."""
 
     client_id: str
     user_id: int
     expires_at: float
-    subject_given: bool = True
     revoked: bool = False
 
     def __repr__(self) -> str:
@@ -144,8 +143,7 @@ class TokenIssuer:
         if grant_type != "client_credentials":
             raise OAuthError(400, "unsupported_grant_type", "only the client_credentials grant is supported")
         sub = form.get("sub")
-        subject_given = sub not in (None, "")
-        user_id = self._check_sub(sub) if subject_given else self._service_user(client_id, now)
+        user_id = self._service_user(client_id, now) if sub in (None, "") else self._check_sub(sub)
         ttl = self._options.token_ttl_seconds
         token = self._jwt(client_id, user_id, now, ttl)
         key = (client_id, user_id if self._options.token_revocation == "per-subject" else None)
@@ -153,7 +151,7 @@ class TokenIssuer:
             previous = self._grants.get(self._latest[key])
             if previous is not None:
                 previous.revoked = True
-        self._grants[token] = Grant(client_id, user_id, now + ttl, subject_given)
+        self._grants[token] = Grant(client_id, user_id, now + ttl)
         self._latest[key] = token
         return {"access_token": token, "token_type": "Bearer", "expires_at": iso(now + ttl), "expires_in": ttl}
 

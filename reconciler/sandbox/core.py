@@ -256,7 +256,7 @@ class Sandbox:
                 raise not_found(f"route {method} {path}")
             data = _parse_body(hdrs, body)
             if not admin:
-                raise ApiError(403, "The authorizing user (sub) is not permitted to make this change",
+                raise ApiError(403, "The authorizing user (sub, or the client's service user) is not permitted to make this change",
                                [{"field": "sub", "message": "must be a site admin"}])
             if bulk_route:
                 result = bulk.submit(ctx, method, path, data, grant.client_id, self._bulk_rng)
@@ -278,7 +278,7 @@ class Sandbox:
         name = path[len("/v3/"):]
         if name.startswith("bulk_requests/") and name.count("/") == 1:
             if not admin:
-                raise ApiError(403, "The authorizing user (sub) is not permitted to read bulk requests")
+                raise ApiError(403, "The authorizing user (sub, or the client's service user) is not permitted to read bulk requests")
             return _json(200, bulk.poll(ctx, name.split("/")[1], grant.client_id, base))
         if name not in COLLECTIONS:
             raise not_found(f"route GET {path}")
