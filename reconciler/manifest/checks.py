@@ -170,9 +170,11 @@ class _Tree:
         done: set[int] = set()
         for start in self.entries:
             chain: list[Entry] = []
+            in_chain: set[int] = set()  # ids of `chain`, so each step is O(1), not a scan of the chain
             node: Entry | None = start
-            while node is not None and id(node) not in done and all(node is not c for c in chain):
+            while node is not None and id(node) not in done and id(node) not in in_chain:
                 chain.append(node)
+                in_chain.add(id(node))
                 node = parent_of.get(id(node))
             if node is not None and id(node) not in done:  # walked back into this chain: a cycle
                 loop = chain[next(i for i, c in enumerate(chain) if c is node) :]
@@ -204,8 +206,9 @@ def _custom_fields(entries: Sequence[Entry], departments: _Tree, offices: _Tree)
         out += _field_keys(entry)
         out += _references(entry, "departments", departments, "department")
         out += _references(entry, "offices", offices, "office")
+        option_sources = _option_sources(entry)
         options = [
-            Entry("options", o, entry.at(f"options[{j}]"), _option_sources(entry, j))
+            Entry("options", o, entry.at(f"options[{j}]"), option_sources.get(j, {}))
             for j, o in enumerate(entry.data.get("options") or [])
         ]
         out += _duplicates(options, _field("name"), "option name")
@@ -214,9 +217,20 @@ def _custom_fields(entries: Sequence[Entry], departments: _Tree, offices: _Tree)
     return out
 
 
-def _option_sources(entry: Entry, j: int) -> Mapping[str, Source]:
-    prefix = f"options[{j}]"
-    return {rel[len(prefix) + 1 :]: s for rel, s in entry.sources.items() if rel.startswith(prefix + ".")}
+def _option_sources(entry: Entry) -> dict[int, dict[str, Source]]:
+    """Per option index, the locations below that option, relative to it (`options[2].name` -> `name`).
+
+    One pass over the field's sources (not one per option: that was quadratic in the options).
+    """
+    out: dict[int, dict[str, Source]] = {}
+    for rel, source in entry.sources.items():
+        if not rel.startswith("options["):
+            continue
+        close = rel.find("]", 8)
+        if close < 0 or not rel[8:close].isdigit() or rel[close + 1 : close + 2] != ".":
+            continue
+        out.setdefault(int(rel[8:close]), {})[rel[close + 2 :]] = source
+    return out
 
 
 def _field_keys(entry: Entry) -> list[Problem]:

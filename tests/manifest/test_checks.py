@@ -178,3 +178,28 @@ def test_enforce_is_allowed_where_the_api_can_delete(tmp_path: Path, monkeypatch
     write(tmp_path, {"p.yaml": "policy:\n  prune: {candidate_tags: enforce, custom_fields: enforce, users: off}\n"})
     prune = load_ok(tmp_path, monkeypatch).policy.prune
     assert (prune["candidate_tags"], prune["custom_fields"], prune["users"]) == ("enforce", "enforce", "off")
+
+
+def test_option_problems_are_located_at_their_own_option_when_indexes_share_digits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """options[1] and options[11]: each option's locations are its own, not those of an index prefix."""
+    options = "\n".join(f"      - {{name: O{j}, external_id: X{j if j != 11 else 1}}}" for j in range(12))
+    write(tmp_path, {"a.yaml": f"custom_fields:\n  - name: F\n    field_type: job\n    value_type: single_select\n"
+                               f"    options:\n{options}\n"})  # fmt: skip
+    assert problems(tmp_path, monkeypatch) == [
+        'a.yaml:17:21: $.custom_fields[0].options[11].external_id: duplicate option external_id "X1" '
+        "(first at a.yaml:7:20)"
+    ]
+
+
+def test_a_long_parent_chain_without_a_cycle_passes_and_a_cycle_at_its_end_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chain = "\n".join(f"  - {{name: D{i}, parent: {f'D{i - 1}' if i else 'null'}}}" for i in range(300))
+    write(tmp_path, {"a.yaml": f"departments:\n{chain}\n"})
+    assert load_ok(tmp_path, monkeypatch).count()["departments"] == 300
+    write(tmp_path, {"a.yaml": f"departments:\n{chain}\n  - {{name: X, parent: Y}}\n  - {{name: Y, parent: X}}\n"})
+    assert problems(tmp_path, monkeypatch) == [
+        'a.yaml:302:15: $.departments[300].parent: department parents form a cycle: "X" -> "Y" -> "X"'
+    ]
