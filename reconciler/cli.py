@@ -17,7 +17,7 @@ import click
 
 from reconciler import __version__
 from reconciler.errors import ReconcilerError
-from reconciler.plan import TYPES
+from reconciler.resources.registry import REGISTRY
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -61,7 +61,7 @@ def schema() -> None:
 
 
 FORMATS = ("text", "json", "markdown")
-ONLY = click.Choice(TYPES)
+ONLY = click.Choice(REGISTRY.views.types)
 
 
 def _settings() -> Any:
@@ -93,9 +93,9 @@ def _make_plan(paths: Sequence[str], only: Sequence[str], *, fingerprints: bool 
     """Load and validate manifests (first: their errors come before any settings error), read the
     settings and the live org (GETs only), and plan. Returns (plan, settings)."""
     from reconciler.harvest import HarvestReader
+    from reconciler.live import check_only, read_for_manifest
     from reconciler.manifest import load
-    from reconciler.planner import build_plan, check_only
-    from reconciler.reading import read_for_manifest
+    from reconciler.planner import build_plan
 
     chosen = check_only(only)
     manifest = load(list(paths) or ["."])
@@ -136,7 +136,7 @@ BULK_MAX_ROWS = click.option(
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when changes are pending, 0 when none.")
 @click.option("--only", "only", multiple=True, type=ONLY, metavar="TYPE",
-              help=f"Plan only these resource types (repeatable): {', '.join(TYPES)}.")
+              help=f"Plan only these resource types (repeatable): {', '.join(REGISTRY.views.types)}.")
 @BULK_MAX_ROWS
 def plan(paths: Sequence[str], out: str | None, fmt: str, detailed_exitcode: bool, only: Sequence[str],
          bulk_max_rows: int) -> None:
@@ -266,24 +266,17 @@ def export(out: str, only: Sequence[str]) -> None:
     from pathlib import Path
 
     from reconciler.errors import UsageError
-    from reconciler.export import collections_for, export_documents
+    from reconciler.export import export_documents
     from reconciler.harvest import HarvestReader
-    from reconciler.live import plan_reads, read_live
-    from reconciler.planner import SECTION_TYPES, check_only
-    from reconciler.reading import check_acting_user, check_not_all_empty
+    from reconciler.live import read_for_export, sections_for
 
     try:
-        chosen = set(check_only(only))
-        sections = [s for s, types in SECTION_TYPES.items() if not chosen or chosen.intersection(types)]
+        sections = sections_for(only)
         settings = _settings()
         hook = _progress_hook()
         with HarvestReader(settings, on_request=hook) as reader:
             try:
-                live = read_live(reader, plan_reads(collections_for(sections)))
-                if settings.user_id is not None:
-                    check_acting_user(reader, live, settings.user_id)
-                else:
-                    check_not_all_empty(live, "export", expected=1)
+                live = read_for_export(reader, sections, acting_user_id=settings.user_id)
             finally:
                 _end_progress(hook)
             click.echo(f"Read the live organisation with {reader.request_count} API request(s).", err=True)

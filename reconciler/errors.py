@@ -39,6 +39,14 @@ class UsageError(ReconcilerError):
     """Settings, environment or command-line input that cannot be used."""
 
 
+#: Problem ranks: lower is more fundamental, and a report lists the lowest ranks first.
+RANK_FILE = 0  # a file refused before parsing (size, encoding, unsafe YAML constructs)
+RANK_SYNTAX = 1  # YAML syntax, duplicate keys
+RANK_SCHEMA = 2  # the JSON Schema
+RANK_SEMANTIC = 3  # offline checks across entries and files
+PLAN_RANK = 4  # references and matches that need the live organisation
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     """One located complaint about the manifests.

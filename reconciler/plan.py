@@ -22,27 +22,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-FORMAT_VERSION = 1
+from reconciler.limits import DEFAULT_MAX_CHANGE_PERCENT, DEFAULT_MAX_DELETES
+
+#: The plan JSON format version (`format_version` in a saved plan); see docs/plan-json.md.
+PLAN_FORMAT_VERSION = 1
 
 ACTIONS = ("create", "update", "delete", "replace")
 
 #: Values of `Change.fallback` (besides None).
 FALLBACKS = ("delete_first",)
-
-#: Resource types, in the order the plan and the text rendering group them.
-TYPES: tuple[str, ...] = (
-    "department",
-    "office",
-    "custom_field",
-    "custom_field_option",
-    "custom_field_department",
-    "custom_field_office",
-    "candidate_tag",
-    "user",
-    "user_job_permission",
-    "future_job_permission",
-)
-
 
 @dataclass(frozen=True)
 class FieldChange:
@@ -164,8 +152,8 @@ class Plan:
     unchanged: Mapping[str, int] = field(default_factory=dict)
     #: Live objects per type (the base of max_change_percent).
     live_counts: Mapping[str, int] = field(default_factory=dict)
-    max_deletes: int = 10
-    max_change_percent: float = 30.0
+    max_deletes: int = DEFAULT_MAX_DELETES
+    max_change_percent: float = DEFAULT_MAX_CHANGE_PERCENT
     api_url: str = ""
     manifest_digest: str = ""
     only: tuple[str, ...] = ()
@@ -198,19 +186,16 @@ class Plan:
     def removals(self) -> list[Change]:
         return [c for c in self.changes if c.removal]
 
-    def write_count(self) -> int:
-        return sum(len(c.writes) for c in self.changes)
-
     def request_count(self) -> int:
         """HTTP write requests apply sends when nothing fails: one per bulk request, one per other write."""
         in_bulk = sum(len(b.changes) for b in self.bulk_requests)
-        return self.write_count() - in_bulk + len(self.bulk_requests)
+        return sum(len(c.writes) for c in self.changes) - in_bulk + len(self.bulk_requests)
 
     # -- JSON ----------------------------------------------------------------------------------
     def to_json(self, *, include_fingerprints: bool = False) -> dict[str, Any]:
         bulk_of = {key: i for i, b in enumerate(self.bulk_requests) for key in b.changes}
         out: dict[str, Any] = {
-            "format_version": FORMAT_VERSION,
+            "format_version": PLAN_FORMAT_VERSION,
             "summary": self.summary(),
             "changes": [_change_to_json(c, bulk_of.get(c.key)) for c in self.changes],
             "bulk_requests": [
@@ -240,8 +225,8 @@ class Plan:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Plan:
         """Rebuild a plan saved by `dumps`. Raises ValueError on anything that is not a format-1 plan."""
-        if not isinstance(data, Mapping) or data.get("format_version") != FORMAT_VERSION:
-            raise ValueError(f"not a format_version {FORMAT_VERSION} plan")
+        if not isinstance(data, Mapping) or data.get("format_version") != PLAN_FORMAT_VERSION:
+            raise ValueError(f"not a format_version {PLAN_FORMAT_VERSION} plan")
         try:
             limits = data.get("limits", {})
             return cls(
@@ -254,8 +239,8 @@ class Plan:
                 ),
                 unchanged=dict(data.get("unchanged", {})),
                 live_counts=dict(data.get("live_counts", {})),
-                max_deletes=int(limits.get("max_deletes", 10)),
-                max_change_percent=float(limits.get("max_change_percent", 30.0)),
+                max_deletes=int(limits.get("max_deletes", DEFAULT_MAX_DELETES)),
+                max_change_percent=float(limits.get("max_change_percent", DEFAULT_MAX_CHANGE_PERCENT)),
                 api_url=str(data.get("api_url", "")),
                 manifest_digest=str(data.get("manifest_digest", "")),
                 only=tuple(data.get("only", [])),
@@ -325,7 +310,10 @@ def _write_to_json(w: Write) -> dict[str, Any]:
 
 
 def _change_from_json(d: Mapping[str, Any]) -> Change:
-    if d.get("action") not in ACTIONS or d.get("type") not in TYPES:
+    # Imported here, not at the top: the resource families import this module.
+    from reconciler.resources.registry import REGISTRY
+
+    if d.get("action") not in ACTIONS or d.get("type") not in REGISTRY.views.resource_types:
         raise ValueError(f"unknown action/type {d.get('action')!r}/{d.get('type')!r}")
     if d.get("fallback") is not None and d.get("fallback") not in FALLBACKS:
         raise ValueError(f"unknown fallback {d.get('fallback')!r}")

@@ -6,7 +6,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from reconciler.plan import TYPES, Change, Plan
+from reconciler.plan import Change, Plan
+from reconciler.resources.registry import REGISTRY
 from reconciler.safety import limit_violations
 
 SYMBOL = {"create": "+", "update": "~", "delete": "-", "replace": "-/+"}
@@ -61,7 +62,7 @@ def _grouped(plan: Plan) -> list[tuple[str, list[Change]]]:
     groups: dict[str, list[Change]] = {}
     for c in plan.changes:
         groups.setdefault(c.type, []).append(c)
-    return [(t, groups[t]) for t in TYPES if t in groups]
+    return [(t, groups[t]) for t in REGISTRY.views.types if t in groups]
 
 
 def to_text(plan: Plan, *, color: bool = False) -> str:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections import Counter
 
 from reconciler.errors import SafetyError
-from reconciler.plan import TYPES, Plan
-
-MIN_OBJECTS_FOR_PERCENT = 10
+from reconciler.limits import MIN_OBJECTS_FOR_PERCENT
+from reconciler.plan import Plan
+from reconciler.resources.registry import REGISTRY
 
 
 def limit_violations(plan: Plan) -> list[str]:
@@ -22,10 +22,10 @@ def limit_violations(plan: Plan) -> list[str]:
     removals = Counter(c.type for c in plan.removals())
     total = sum(removals.values())
     if total > plan.max_deletes:
-        per_type = ", ".join(f"{t}: {removals[t]}" for t in TYPES if removals[t])
+        per_type = ", ".join(f"{t}: {removals[t]}" for t in REGISTRY.views.types if removals[t])
         out.append(f"{total} deletes/archives/deactivations/revokes exceed max_deletes {plan.max_deletes} ({per_type})")
     touched = Counter(c.type for c in plan.changes if c.action in ("update", "delete", "replace"))
-    for type_ in TYPES:
+    for type_ in REGISTRY.views.types:
         live = plan.live_counts.get(type_, 0)
         if live < MIN_OBJECTS_FOR_PERCENT or not touched[type_]:
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from reconciler.live import Reader, read_live
+from reconciler.live.reads import label as row_label
 from reconciler.plan import Plan
 
 
@@ -19,7 +20,7 @@ def stale_objects(plan: Plan, reader: Reader) -> list[str]:
             if before.get(key) == after.get(key):
                 continue
             row = rows.get(int(key), {})
-            label = row.get("name") or row.get("primary_email") or ""
+            label = row_label(collection, row)
             what = "appeared" if key not in before else "vanished" if key not in after else "changed"
             out.append(f"{collection} id {key}{f' ({label})' if label else ''} {what}")
     return out

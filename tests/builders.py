@@ -6,7 +6,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.live import LiveOrg, by_id
-from reconciler.manifest.model import SECTIONS, Entry, Limits, Manifest, Policy, Source
+from reconciler.manifest.model import Entry, Limits, Manifest, Policy, Source
+from reconciler.resources.registry import REGISTRY
+
+SECTIONS = REGISTRY.views.sections
 
 #: Every collection a full read returns; tests name the ones they populate, the rest are empty.
 ALL_COLLECTIONS = (

@@ -9,8 +9,6 @@ from __future__ import annotations
 from reconciler.manifest.loader import load
 from reconciler.manifest.model import (
     PRUNE_MODES,
-    SECTIONS,
-    UNDELETABLE_SECTIONS,
     Entry,
     Limits,
     Manifest,
@@ -21,8 +19,6 @@ from reconciler.manifest.schema import json_schema
 
 __all__ = [
     "PRUNE_MODES",
-    "SECTIONS",
-    "UNDELETABLE_SECTIONS",
     "Entry",
     "Limits",
     "Manifest",

@@ -15,20 +15,20 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from reconciler.errors import Problem
-from reconciler.manifest.model import SECTIONS, Entry, Limits, Policy, Source
-from reconciler.manifest.sections import SECTION_DEFS
+from reconciler.errors import RANK_SEMANTIC, Problem
+from reconciler.manifest.definitions import ObjectDef
+from reconciler.manifest.model import Entry, Limits, Policy, Source
+from reconciler.manifest.sections import definitions, section_defs
 from reconciler.manifest.text import PathKey, json_path, relative_path
 from reconciler.manifest.yamlload import Document, Loc
-
-RANK_SEMANTIC = 3
+from reconciler.resources.registry import REGISTRY
 
 
 @dataclass
 class Merged:
     """The merged content of every usable document."""
 
-    entries: dict[str, list[Entry]] = field(default_factory=lambda: {s: [] for s in SECTIONS})
+    entries: dict[str, list[Entry]] = field(default_factory=lambda: {s: [] for s in REGISTRY.views.sections})
     present: set[str] = field(default_factory=set)
     policy: Policy = field(default_factory=Policy)
     problems: list[Problem] = field(default_factory=list)
@@ -42,7 +42,7 @@ def merge(docs: Iterable[tuple[Document, frozenset[tuple[str, int] | str]]]) -> 
         if not isinstance(doc.data, dict) or "*" in bad:
             continue
         by_item = _locs_by_item(doc)
-        for section in SECTIONS:
+        for section in REGISTRY.views.sections:
             if section not in doc.data:
                 continue
             out.present.add(section)
@@ -72,24 +72,48 @@ def _entry(doc: Document, section: str, index: int, item: Any, nested: list[tupl
     sources: dict[str, Source] = {
         relative_path(rel): Source(doc.file, loc.line, loc.column, json_path((*base, *rel))) for rel, loc in nested
     }
-    shorthand = SECTION_DEFS[section].shorthand
+    shorthand = section_defs()[section].shorthand
     if isinstance(item, str) and shorthand is not None:
         data: dict[str, Any] = {shorthand: item}
         sources[shorthand] = Source(source.file, source.line, source.column, json_path((*base, shorthand)))
     else:
         data = copy.deepcopy(item)
     _listify_previously(data)
-    if section == "custom_fields" and isinstance(data.get("options"), list):
-        options = []
-        for j, option in enumerate(data["options"]):
-            if isinstance(option, str):
-                at = doc.source((*base, "options", j))
-                sources[f"options[{j}].name"] = Source(at.file, at.line, at.column, json_path((*base, "options", j, "name")))
-                option = {"name": option}
-            _listify_previously(option)
-            options.append(option)
-        data["options"] = options
+    for key, nested_def in _nested_lists(section):
+        if not isinstance(data.get(key), list):
+            continue
+        expanded = []
+        for j, value in enumerate(data[key]):
+            if isinstance(value, str) and nested_def.shorthand is not None:
+                at = doc.source((*base, key, j))
+                short = nested_def.shorthand
+                sources[f"{key}[{j}].{short}"] = Source(at.file, at.line, at.column, json_path((*base, key, j, short)))
+                value = {short: value}
+            if isinstance(value, dict):
+                _listify_previously(value)
+            expanded.append(value)
+        data[key] = expanded
     return Entry(section, data, source, MappingProxyType(sources))
+
+
+_NESTED: dict[tuple[int, str], tuple[tuple[str, ObjectDef], ...]] = {}
+
+
+def _nested_lists(section: str) -> tuple[tuple[str, ObjectDef], ...]:
+    """The section item's list-valued keys whose items are objects with a shorthand or `previously`
+    (custom field `options`): their items are normalised like top-level items. Cached per registry state."""
+    cache = (id(REGISTRY.views), section)
+    found = _NESTED.get(cache)
+    if found is None:
+        by_name = {d.name: d for d in definitions()}
+        out = []
+        for prop in section_defs()[section].props:
+            target = prop.schema.get("items", {}).get("$ref", "") if prop.schema.get("type") == "array" else ""
+            nested_def = by_name.get(target.rsplit("/", 1)[-1]) if target else None
+            if nested_def is not None and (nested_def.shorthand is not None or nested_def.get("previously")):
+                out.append((prop.name, nested_def))
+        found = _NESTED[cache] = tuple(out)
+    return found
 
 
 def _listify_previously(data: dict[str, Any]) -> None:
@@ -101,8 +125,8 @@ class _PolicyBuilder:
     """Collects `policy:` blocks from several files; one value set in two places is an error."""
 
     def __init__(self) -> None:
-        self.prune: dict[str, str] = {s: "report" for s in SECTIONS}
-        self.protect: dict[str, list[str]] = {s: [] for s in SECTIONS}
+        self.prune: dict[str, str] = {s: "report" for s in REGISTRY.views.sections}
+        self.protect: dict[str, list[str]] = {s: [] for s in REGISTRY.views.sections}
         self.limits: dict[str, Any] = {}
         self.sources: dict[str, Source] = {}
         self.problems: list[Problem] = []

@@ -101,3 +101,26 @@ class ObjectDef:
             out["required"] = required
         out["additionalProperties"] = False
         return out
+
+
+#: A reference to another manifest object by name (or external id): any name.
+REFERENCE: Mapping[str, Any] = NAME
+#: `previously`: one earlier name or a list of them.
+PREVIOUSLY: Mapping[str, Any] = {
+    "type": ["string", "array"],
+    "minLength": 1,
+    "pattern": NAME["pattern"],
+    "items": dict(NAME),
+    "uniqueItems": True,
+}
+EMAIL: Mapping[str, Any] = {"type": "string", "minLength": 3, "pattern": EMAIL_PATTERN}
+
+
+def previously(what: str) -> Prop:
+    """The `previously` key of a renamable object (`what` is its noun: "department", "option")."""
+    return Prop(
+        "previously",
+        f"Earlier names of this {what} (a string or a list): a live {what} with one of these names is "
+        "renamed to `name` instead of a new one being created.",
+        PREVIOUSLY,
+    )

@@ -17,9 +17,10 @@ from reconciler.errors import ManifestError, Problem
 from reconciler.manifest.build import merge
 from reconciler.manifest.checks import check
 from reconciler.manifest.files import FileText, discover, read_text
-from reconciler.manifest.model import SECTIONS, Manifest
+from reconciler.manifest.model import Manifest
 from reconciler.manifest.schema import validate
 from reconciler.manifest.yamlload import Document, read_yaml
+from reconciler.resources.registry import REGISTRY
 
 
 def load(paths: Sequence[str | os.PathLike[str]]) -> Manifest:
@@ -51,7 +52,7 @@ def load(paths: Sequence[str | os.PathLike[str]]) -> Manifest:
     if problems:
         raise ManifestError(problems)
     return Manifest(
-        entries=MappingProxyType({s: tuple(merged.entries[s]) for s in SECTIONS}),
+        entries=MappingProxyType({s: tuple(merged.entries[s]) for s in REGISTRY.views.sections}),
         policy=merged.policy,
         files=tuple(t.display for t in texts),
         digest=_digest(texts),

@@ -19,14 +19,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-#: Top-level sections, in dependency order (a section may refer only to sections before it).
-SECTIONS: tuple[str, ...] = ("departments", "offices", "custom_fields", "candidate_tags", "users")
+from reconciler.limits import DEFAULT_MAX_CHANGE_PERCENT, DEFAULT_MAX_DELETES
 
 #: Prune modes, per section.
 PRUNE_MODES: tuple[str, ...] = ("off", "report", "enforce")
 
-#: Sections whose live objects the API cannot delete: `prune: enforce` there is a validation error.
-UNDELETABLE_SECTIONS: frozenset[str] = frozenset({"departments", "offices", "users"})
 
 
 @dataclass(frozen=True)
@@ -69,8 +66,15 @@ class Entry:
 class Limits:
     """Safety limits; `apply` refuses a plan over them unless --force."""
 
-    max_deletes: int = 10
-    max_change_percent: float = 30.0
+    max_deletes: int = DEFAULT_MAX_DELETES
+    max_change_percent: float = DEFAULT_MAX_CHANGE_PERCENT
+
+
+def _sections() -> tuple[str, ...]:
+    # Imported here, not at the top: the resource families import this module.
+    from reconciler.resources.registry import REGISTRY
+
+    return REGISTRY.views.sections
 
 
 @dataclass(frozen=True)
@@ -78,12 +82,12 @@ class Policy:
     """The merged `policy:` block. Every section has a prune mode (default "report")."""
 
     prune: Mapping[str, str] = field(
-        default_factory=lambda: MappingProxyType({s: "report" for s in SECTIONS})
+        default_factory=lambda: MappingProxyType({s: "report" for s in _sections()})
     )
     #: Per section, the identities that must never be deleted, archived, deactivated or revoked:
     #: department/office names or external ids, custom field keys or names, tag names, user emails.
     protect: Mapping[str, tuple[str, ...]] = field(
-        default_factory=lambda: MappingProxyType({s: () for s in SECTIONS})
+        default_factory=lambda: MappingProxyType({s: () for s in _sections()})
     )
     limits: Limits = field(default_factory=Limits)
     #: Locations of policy values keyed like "prune.candidate_tags", "protect.users[0]", "limits.max_deletes".
@@ -94,7 +98,7 @@ class Policy:
 class Manifest:
     """All manifest files under the given paths, merged and validated."""
 
-    #: Every section of SECTIONS is a key; items from several files are concatenated in file order.
+    #: Every registered section is a key; items from several files are concatenated in file order.
     entries: Mapping[str, tuple[Entry, ...]]
     policy: Policy
     #: The files read, in the order they were merged (sorted paths).
@@ -106,4 +110,4 @@ class Manifest:
     present: frozenset[str] = frozenset()
 
     def count(self) -> dict[str, int]:
-        return {s: len(self.entries.get(s, ())) for s in SECTIONS}
+        return {s: len(e) for s, e in self.entries.items()}

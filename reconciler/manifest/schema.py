@@ -1,4 +1,4 @@
-"""The manifest JSON Schema (generated from `sections.py`) and schema validation with located messages.
+"""The manifest JSON Schema (generated from the resource registry through `sections.py`) and schema validation with located messages.
 
 `json_schema()` is what `greenhouse-reconciler schema` prints and what `schemas/manifest.schema.json`
 holds (a test fails when the committed file is stale). `validate(doc)` reports every schema error of
@@ -17,7 +17,7 @@ import jsonschema
 
 from reconciler.errors import Problem
 from reconciler.manifest.definitions import EMAIL_PATTERN, PATTERN_MESSAGES
-from reconciler.manifest.sections import DEFINITIONS, FORMAT_VERSION, MANIFEST
+from reconciler.manifest.sections import MANIFEST_VERSION, definitions, manifest_definition
 from reconciler.manifest.text import PathKey, did_you_mean, prose_list, quote, suggest
 from reconciler.manifest.yamlload import Document
 
@@ -27,12 +27,12 @@ DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 def json_schema() -> dict[str, Any]:
     """The manifest JSON Schema (draft 2020-12), freshly built from the section definitions."""
-    body = MANIFEST.schema()
+    body = manifest_definition().schema()
     return {
         "$schema": DRAFT,
         "title": "greenhouse-reconciler manifest",
         **body,
-        "$defs": {d.name: d.schema() for d in DEFINITIONS},
+        "$defs": {d.name: d.schema() for d in definitions()},
     }
 
 
@@ -155,7 +155,7 @@ def _message(doc: Document, path: PathKey, error: Any) -> str:
         what = "prune mode" if len(path) >= 2 and path[-2] == "prune" else field
         return f"invalid {what} {quote(value)}{hint}; allowed: {', '.join(allowed)}"
     if v == "const" and path == ("version",):
-        return f"unsupported manifest version {quote(value)}: this program reads version {FORMAT_VERSION}"
+        return f"unsupported manifest version {quote(value)}: this program reads version {MANIFEST_VERSION}"
     if v in ("minLength", "pattern"):
         shown = PATTERN_MESSAGES.get(error.schema.get("pattern", ""), "is not valid")
         if shown == PATTERN_MESSAGES[EMAIL_PATTERN]:

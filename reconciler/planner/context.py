@@ -6,42 +6,20 @@ this plan that creates the object (its id is known only at apply time, written a
 
 from __future__ import annotations
 
-import difflib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reconciler.errors import Problem
-from reconciler.live import LiveOrg
+from reconciler.errors import PLAN_RANK, Problem
 from reconciler.manifest.model import Entry, Manifest, Source
+from reconciler.manifest.text import did_you_mean
 from reconciler.plan import Change, FieldChange, GreenhouseManaged, Unmanaged
 
+if TYPE_CHECKING:
+    from reconciler.live import LiveOrg
+
 Handle = int | str
-
-#: Rank of problems found while planning (after every offline rank).
-PLAN_RANK = 4
-
-#: Execution phases: changes run in phase order, then in the order they were added.
-PHASE = {
-    "department": 10,
-    "office": 20,
-    "user": 30,
-    "office_contact": 35,
-    "custom_field": 40,
-    "custom_field_option": 50,
-    "custom_field_scope_create": 55,
-    "custom_field_option_archive": 60,
-    "custom_field_scope_delete": 65,
-    "candidate_tag": 70,
-    "candidate_tag_delete": 75,
-    "user_job_permission": 80,
-    "user_job_permission_delete": 81,
-    "future_job_permission": 85,
-    "future_job_permission_delete": 86,
-    "custom_field_delete": 90,
-}
-
 
 def ref(handle: Handle | None) -> Any:
     """The JSON value to send for a handle: the id, or a reference the executor substitutes."""
@@ -54,8 +32,8 @@ def path_ref(handle: Handle) -> str:
 
 
 def suggestion(value: str, candidates: Iterable[str]) -> str:
-    close = difflib.get_close_matches(value, sorted(set(candidates)), n=1, cutoff=0.6)
-    return f' (did you mean "{close[0]}"?)' if close else ""
+    """` (did you mean "name"?)` for the closest candidate, or the empty string."""
+    return did_you_mean(value, sorted(set(candidates)))
 
 
 @dataclass
@@ -80,6 +58,12 @@ class Index:
 class Context:
     manifest: Manifest
     live: LiveOrg
+    #: Phase name -> position in the apply order (from the resource registry).
+    phases: Mapping[str, int] = field(default_factory=dict)
+    #: Sections whose identities compare case-insensitively (protect entries match likewise).
+    casefold_sections: frozenset[str] = frozenset()
+    #: Per-family scratch shared between a family's index and plan steps (e.g. entry -> live matches).
+    state: dict[str, Any] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     changes: list[tuple[int, int, Change]] = field(default_factory=list)
@@ -97,7 +81,7 @@ class Context:
         self.warnings.append(message)
 
     def add(self, phase: str, change: Change) -> None:
-        self.changes.append((PHASE[phase], len(self.changes), change))
+        self.changes.append((self.phases[phase], len(self.changes), change))
 
     def add_unmanaged(self, type_: str, name: str, live_id: int) -> None:
         self.unmanaged.append(Unmanaged(type_, name, live_id))
@@ -155,7 +139,7 @@ class Context:
 
     def protected(self, section: str, *identities: str | None) -> bool:
         names = self.manifest.policy.protect.get(section, ())
-        if section == "users":
+        if section in self.casefold_sections:
             lowered = {n.lower() for n in names}
             return any(i is not None and i.lower() in lowered for i in identities)
         return any(i is not None and i in names for i in identities)

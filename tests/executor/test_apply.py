@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from reconciler.errors import ApplyError
+from reconciler.live import read_for_manifest
 from reconciler.plan import Plan
 from reconciler.planner import build_plan
-from reconciler.reading import read_for_manifest
 from tests.builders import manifest
 from tests.harness import Rig
 

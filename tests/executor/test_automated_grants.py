@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from reconciler.live import read_for_manifest
 from reconciler.manifest import load
 from reconciler.plan import Plan
 from reconciler.planner import build_plan
-from reconciler.reading import read_for_manifest
 from tests.export.test_export import seed_with_an_automated_grant
 from tests.harness import Rig
 

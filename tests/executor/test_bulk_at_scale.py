@@ -14,10 +14,10 @@ import pytest
 
 from reconciler.errors import ApplyError
 from reconciler.harvest import HarvestClient, Polling
+from reconciler.live import read_for_manifest
 from reconciler.manifest.model import Manifest
 from reconciler.plan import Plan
 from reconciler.planner import build_plan
-from reconciler.reading import read_for_manifest
 from tests.builders import manifest
 from tests.harness import SETTINGS, Rig, seed
 

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from reconciler.live import read_for_manifest
 from reconciler.manifest import load
 from reconciler.planner import build_plan
-from reconciler.reading import read_for_manifest
 from tests.builders import manifest
 from tests.harness import ROOT, Rig, seed
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from reconciler.live import read_for_manifest
 from reconciler.manifest import load
 from reconciler.plan import Plan
 from reconciler.planner import build_plan
-from reconciler.reading import read_for_manifest
 from tests.harness import Rig
 
 #: Offices 101 (SF), 102 (NYC), 111 (LDN) and cost-center options 2001..2003 of the demo seed, each renamed to

@@ -13,8 +13,7 @@ import pytest
 
 from reconciler.errors import UsageError
 from reconciler.harvest import HarvestReader, Settings
-from reconciler.live import LiveOrg
-from reconciler.reading import check_not_all_empty, read_for_manifest
+from reconciler.live import LiveOrg, check_not_all_empty, read_for_manifest
 from reconciler.sandbox import Sandbox
 from tests.builders import manifest
 from tests.harness import SETTINGS, seed

@@ -8,11 +8,10 @@ from typing import Any
 import yaml
 
 from reconciler.export import collections_for, export_documents
-from reconciler.live import LiveOrg, by_id, plan_reads, read_live
+from reconciler.live import LiveOrg, by_id, read_for_manifest, read_live, requests
 from reconciler.manifest import load
 from reconciler.plan import Plan
 from reconciler.planner import build_plan
-from reconciler.reading import read_for_manifest
 from tests.harness import ROOT, Rig, seed
 
 SECTIONS = ["departments", "offices", "custom_fields", "candidate_tags", "users"]
@@ -20,7 +19,7 @@ SECTIONS = ["departments", "offices", "custom_fields", "candidate_tags", "users"
 
 def export_to(rig: Rig, directory: Path, sections: list[str] = SECTIONS) -> list[str]:
     with rig.reader() as reader:
-        live = read_live(reader, plan_reads(collections_for(sections)))
+        live = read_live(reader, requests(collections_for(sections)))
     result = export_documents(live, sections)
     for name, text in result.documents.items():
         (directory / name).write_text(text)

@@ -6,9 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.manifest import SECTIONS, Limits, Source
+from reconciler.manifest import Limits, Source
+from reconciler.resources.registry import REGISTRY
 
 from .helpers import load_ok, problems, write
+
+SECTIONS = REGISTRY.views.sections
 
 # --- which files -------------------------------------------------------------------------------------
 

@@ -12,8 +12,12 @@ from typing import Any
 import jsonschema
 import pytest
 
-from reconciler.manifest import SECTIONS, json_schema
-from reconciler.manifest.sections import CUSTOM_FIELD, FIELD_TYPES, SECTION_DEFS, VALUE_TYPES
+from reconciler.manifest import json_schema
+from reconciler.manifest.sections import section_defs
+from reconciler.resources.custom_fields.definition import CUSTOM_FIELD, FIELD_TYPES, VALUE_TYPES
+from reconciler.resources.registry import REGISTRY
+
+SECTIONS = REGISTRY.views.sections
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "schemas" / "manifest.schema.json"
@@ -73,7 +77,7 @@ def test_the_schema_lists_every_section_and_the_documented_enums() -> None:
 
 def test_the_schema_is_built_from_the_section_definitions() -> None:
     defs = json_schema()["$defs"]
-    for section, definition in SECTION_DEFS.items():
+    for section, definition in section_defs().items():
         assert list(defs[definition.name]["properties"]) == list(definition.keys()), section
     required = defs["custom_field"]["required"]
     assert required == [p.name for p in CUSTOM_FIELD.props if p.required] == ["name", "field_type", "value_type"]

@@ -6,7 +6,7 @@ import pytest
 
 from reconciler.errors import PlanError
 from reconciler.planner import build_plan
-from reconciler.planner.fields import sort_orders
+from reconciler.resources.custom_fields.plan import sort_orders
 from tests.builders import dept, field, live, manifest, office, option
 from tests.planner.test_org_and_tags import actions, writes
 

@@ -7,11 +7,35 @@ old one, and deleting a tag strips it from every candidate, so that delete is de
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
 
+from reconciler.errors import Problem
+from reconciler.manifest.checks import Checking, by_field, duplicates, renames
+from reconciler.manifest.definitions import NAME, PREVIOUSLY, ObjectDef, Prop
+from reconciler.manifest.model import Entry
 from reconciler.plan import Change, FieldChange, Settle, Write
 from reconciler.planner.context import Context
+from reconciler.resources.base import Collection, Family, Phase, ResourceType
+from reconciler.resources.exporting import Exporting
+from reconciler.resources.registry import REGISTRY
 
 PATH = "/v3/candidate_tags"
+
+CANDIDATE_TAG = ObjectDef(
+    "candidate_tag",
+    "A candidate tag: its name as a string, or a mapping with previously. Names are case-sensitive.",
+    (
+        Prop("name", "The tag's name.", NAME, required=True),
+        Prop(
+            "previously",
+            "Earlier names (a string or a list). Tags cannot be renamed through the API: the old tag is "
+            "deleted and the new one created, which removes it from every candidate (destructive).",
+            PREVIOUSLY,
+        ),
+    ),
+    shorthand="name",
+)
 
 
 def plan_candidate_tags(ctx: Context) -> None:
@@ -65,3 +89,34 @@ def _delete(live_id: int, name: str, reason: str) -> Change:
     write = Write("DELETE", f"{PATH}/{live_id}", None, Settle(PATH, {}, {"id": live_id}, "absent"))
     return Change("delete", "candidate_tag", name, f"candidate_tag:{live_id}", live_id, destructive=True,
                   removal=True, fields={"name": FieldChange(name, None)}, reasons=(reason,), writes=(write,))
+
+
+def _check(entries: Sequence[Entry], _checking: Checking) -> list[Problem]:
+    return duplicates(entries, by_field("name"), "candidate tag") + renames(entries, "candidate tag")
+
+
+def _export(exporting: Exporting) -> list[Any]:
+    return sorted((str(t["name"]) for t in exporting.live.get("candidate_tags").values()), key=str)
+
+
+def _plan_reads(_entries: Sequence[Entry]) -> frozenset[str]:
+    return frozenset({"candidate_tags"})
+
+
+FAMILY = REGISTRY.register(Family(
+    section="candidate_tags",
+    help="The candidate-tag dictionary.",
+    definition=CANDIDATE_TAG,
+    nested=(),
+    types=(ResourceType("candidate_tag", "candidate_tags", frozenset({"create", "delete"})),),
+    # Configuration runs in section order: the tag dictionary after the custom fields.
+    phases=(Phase("candidate_tag", after=("custom_field_scope_delete",)), Phase("candidate_tag_delete", after=("candidate_tag",))),
+    collections=(Collection("candidate_tags", PATH),),
+    identity="tag names",
+    export_file="candidate-tags.yaml",
+    plan_reads=_plan_reads,
+    export_reads=frozenset({"candidate_tags"}),
+    plan=plan_candidate_tags,
+    check=_check,
+    export=_export,
+))

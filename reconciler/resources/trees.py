@@ -1,4 +1,6 @@
-"""Departments and offices: trees with names, external ids and parents. The API cannot delete either.
+"""Planning shared by the two tree families (departments, offices): names, external ids and parents.
+
+The API cannot delete either.
 
 Identity: `external_id` when given, else `name`, else a `previously` name. The matched live object is
 renamed, re-keyed or re-parented by PATCH; an unmatched entry is created (parents first).
@@ -32,8 +34,14 @@ class Tree:
     unique_names: bool = False
 
 
-DEPARTMENTS = Tree("departments", "department", "departments", "/v3/departments", "department")
-OFFICES = Tree("offices", "office", "offices", "/v3/offices", "office", unique_names=True)
+def index(ctx: Context, tree: Tree) -> None:
+    """Build the tree's reference index; keep the entry matches for `plan` in the context's state."""
+    ctx.state[tree.section] = index_tree(ctx, tree)
+
+
+def plan(ctx: Context, tree: Tree) -> None:
+    """Plan the tree's section (its index was built first: the registry runs every index before any plan)."""
+    plan_tree(ctx, tree, ctx.state[tree.section])
 
 
 def index_tree(ctx: Context, tree: Tree) -> dict[int, int | None]:

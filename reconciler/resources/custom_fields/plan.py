@@ -26,14 +26,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.manifest.model import Entry
-from reconciler.manifest.sections import CUSTOM_FIELD, USER_ATTRIBUTE_KEYS
 from reconciler.plan import Change, FieldChange, Settle, Write
 from reconciler.planner.context import Context, Diff, Handle, LiveNames, match_one, path_ref, ref
 from reconciler.planner.renames import order_renames, temporary_rename
+from reconciler.resources.custom_fields.definition import (
+    CUSTOM_FIELD,
+    SELECT_VALUE_TYPES,
+    USER_ATTRIBUTE_KEYS,
+)
 
 PATH = "/v3/custom_fields"
 OPTIONS = "/v3/custom_field_options"
-SELECT_TYPES = frozenset({"single_select", "multi_select"})
+SELECT_TYPES = SELECT_VALUE_TYPES
 
 #: Manifest keys of a custom field that are not pass-through properties of the API object.
 STRUCTURAL = frozenset({"name", "key", "field_type", "value_type", "departments", "offices", "options", "previously"})

@@ -1,0 +1,38 @@
+"""The live side: what the Harvest v3 list endpoints return, and which of them a run reads.
+
+`org` holds the rows (`LiveOrg`); `reads` owns "what to read" for plan, export and staleness;
+`reading` reads for a manifest, with the acting-identity guards.
+"""
+
+from __future__ import annotations
+
+from reconciler.live.org import LiveOrg, Reader, by_id, fingerprint
+from reconciler.live.reading import check_not_all_empty, read_for_export, read_for_manifest
+from reconciler.live.reads import (
+    MAX_IDS,
+    check_only,
+    for_export,
+    for_plan,
+    read_live,
+    requests,
+    sections_for,
+    sections_to_plan,
+)
+
+__all__ = [
+    "MAX_IDS",
+    "LiveOrg",
+    "Reader",
+    "by_id",
+    "check_not_all_empty",
+    "check_only",
+    "fingerprint",
+    "for_export",
+    "for_plan",
+    "read_for_export",
+    "read_for_manifest",
+    "read_live",
+    "requests",
+    "sections_for",
+    "sections_to_plan",
+]

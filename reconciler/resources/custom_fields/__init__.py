@@ -1,0 +1,61 @@
+"""Custom fields, their options, and their department/office visibility rows (one family, four types).
+
+The knowledge is split by concern: `definition` (the manifest keys), `checks` (offline), `plan`, `export`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reconciler.manifest.model import Entry
+from reconciler.resources.base import Collection, Family, Phase, ResourceType
+from reconciler.resources.custom_fields import checks, export, plan
+from reconciler.resources.custom_fields.definition import CUSTOM_FIELD, CUSTOM_FIELD_OPTION
+from reconciler.resources.registry import REGISTRY
+
+SECTION = "custom_fields"
+COLLECTIONS = ("custom_fields", "custom_field_options", "custom_field_departments", "custom_field_offices")
+
+
+def _reads(_entries: Sequence[Entry]) -> frozenset[str]:
+    # Scoping refers to departments and offices by name or external id.
+    return frozenset({*COLLECTIONS, "departments", "offices"})
+
+
+FAMILY = REGISTRY.register(Family(
+    section=SECTION,
+    help="Custom fields with their options and department/office visibility.",
+    definition=CUSTOM_FIELD,
+    nested=(CUSTOM_FIELD_OPTION,),
+    types=(
+        ResourceType("custom_field", "custom_fields", frozenset({"create", "update", "delete"})),
+        ResourceType("custom_field_option", "custom_field_options", frozenset({"create", "update", "delete", "bulk"})),
+        ResourceType("custom_field_department", "custom_field_departments", frozenset({"create", "delete"})),
+        ResourceType("custom_field_office", "custom_field_offices", frozenset({"create", "delete"})),
+    ),
+    phases=(
+        # People before configuration: users and the office contacts they complete come first (the apply
+        # order is part of what a plan's reviewer reads, and this is the order plans have always had).
+        Phase("custom_field", after=("office_contact",)),
+        Phase("custom_field_option", after=("custom_field",)),
+        Phase("custom_field_scope_create", after=("custom_field", "department", "office")),
+        Phase("custom_field_option_archive", after=("custom_field_option",)),
+        # Extra scoping rows go only after the new ones exist: never visible everywhere in between.
+        Phase("custom_field_scope_delete", after=("custom_field_scope_create",)),
+        # A replaced field's old copy (and its stored values) goes only when everything else succeeded.
+        Phase("custom_field_delete", after=("custom_field",), final=True),
+    ),
+    collections=(
+        Collection("custom_fields", plan.PATH),
+        Collection("custom_field_options", plan.OPTIONS),
+        Collection("custom_field_departments", "/v3/custom_field_departments", label=()),
+        Collection("custom_field_offices", "/v3/custom_field_offices", label=()),
+    ),
+    identity="custom field keys or names",
+    export_file="custom-fields.yaml",
+    plan_reads=_reads,
+    export_reads=frozenset({*COLLECTIONS, "departments", "offices"}),
+    plan=plan.plan_custom_fields,
+    check=checks.check,
+    export=export.items,
+))

@@ -1,0 +1,138 @@
+"""The manifest side of the two tree families: their definition, and the offline checks of a tree.
+
+Offline (no live data) a tree's entries must have distinct names and external ids, free `previously`
+names, parents that name at most one manifest object, and no parent cycle among the manifests' own
+objects (a parent no manifest names is fine here: it may exist live). Other families check their
+references to a tree through `reference` (e.g. a custom field's `departments`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from reconciler.errors import RANK_SEMANTIC, Problem
+from reconciler.manifest.checks import Checking, by_field, duplicates, place, renames
+from reconciler.manifest.definitions import NAME, REFERENCE, ObjectDef, Prop, nullable, previously
+from reconciler.manifest.model import Entry, Source
+from reconciler.manifest.text import prose_list, quote
+from reconciler.resources.trees import Tree
+
+
+def identity_props(noun: str) -> tuple[Prop, Prop]:
+    """The `external_id` and `parent` keys that departments and offices share."""
+    return (
+        Prop(
+            "external_id",
+            "The HRIS id. When given it is the identity, so renames are safe. null = none.",
+            nullable(NAME),
+        ),
+        Prop(
+            "parent",
+            f"The parent {noun}, by name or external_id. null = top level; omitted = unmanaged.",
+            nullable(REFERENCE),
+        ),
+    )
+
+
+def definition(noun: str, description: str, name_help: str, *extra: Prop) -> ObjectDef:
+    """A tree object's definition: name, external_id, parent, the family's own keys, previously."""
+    return ObjectDef(
+        noun,
+        description,
+        (Prop("name", name_help, NAME, required=True), *identity_props(noun), *extra, previously(noun)),
+    )
+
+
+class TreeEntries:
+    """A tree's manifest entries: identities, renames, and parents among the manifests' own objects."""
+
+    def __init__(self, what: str, entries: Sequence[Entry]) -> None:
+        self.what = what
+        self.entries = list(entries)
+        self.by_name: dict[str, Entry] = {}
+        self.by_ext: dict[str, Entry] = {}
+        self.old_names: dict[str, Entry] = {}
+        for entry in self.entries:
+            self.by_name.setdefault(entry.data["name"], entry)
+            if entry.data.get("external_id") is not None:
+                self.by_ext.setdefault(entry.data["external_id"], entry)
+            for old in entry.data.get("previously", []):
+                self.old_names.setdefault(old, entry)
+
+    def resolve(self, ref: str) -> list[Entry]:
+        """The manifest objects `ref` names (by name or external_id); several = ambiguous."""
+        found = [e for e in (self.by_name.get(ref), self.by_ext.get(ref)) if e is not None]
+        return [e for i, e in enumerate(found) if all(e is not f for f in found[:i])]
+
+    def reference(self, ref: Any, at: Source, role: str) -> list[Problem]:
+        """Problems with a reference to one of these objects (`role` names the referring key)."""
+        if not isinstance(ref, str):
+            return []
+        found = self.resolve(ref)
+        if len(found) > 1:
+            places = prose_list(f"{quote(e.data['name'])} at {place(e.source)}" for e in found)
+            return [Problem(RANK_SEMANTIC, str(at), f"{role} {quote(ref)} matches more than one {self.what}: {places}")]
+        renamed = self.old_names.get(ref)
+        if not found and renamed is not None:
+            return [
+                Problem(
+                    RANK_SEMANTIC,
+                    str(at),
+                    f"{role} {quote(ref)} is the previous name of {self.what} {quote(renamed.data['name'])} "
+                    f"(at {place(renamed.source)}): refer to its new name",
+                )
+            ]
+        return []
+
+    def references(self, entry: Entry, key: str, role: str) -> list[Problem]:
+        """Problems with each reference in the list `entry.data[key]`."""
+        out: list[Problem] = []
+        for j, ref in enumerate(entry.data.get(key) or []):
+            out += self.reference(ref, entry.at(f"{key}[{j}]"), role)
+        return out
+
+    def check(self) -> list[Problem]:
+        out = duplicates(self.entries, by_field("name"), f"{self.what} name")
+        out += duplicates(self.entries, by_field("external_id"), f"{self.what} external_id")
+        out += renames(self.entries, self.what)
+        parent_of: dict[int, Entry] = {}
+        for entry in self.entries:
+            parent = entry.data.get("parent")
+            if parent is None:
+                continue
+            out += self.reference(parent, entry.at("parent"), "parent")
+            found = self.resolve(parent)
+            if len(found) == 1:
+                parent_of[id(entry)] = found[0]
+        return out + self._cycles(parent_of)
+
+    def _cycles(self, parent_of: Mapping[int, Entry]) -> list[Problem]:
+        """Parent cycles among the entries: each walk stops at a node already settled, so this is linear."""
+        out: list[Problem] = []
+        done: set[int] = set()
+        for start in self.entries:
+            chain: list[Entry] = []
+            on_chain: set[int] = set()
+            node: Entry | None = start
+            while node is not None and id(node) not in done and id(node) not in on_chain:
+                chain.append(node)
+                on_chain.add(id(node))
+                node = parent_of.get(id(node))
+            if node is not None and id(node) not in done:  # walked back into this chain: a cycle
+                loop = chain[next(i for i, c in enumerate(chain) if c is node) :]
+                names = " -> ".join(quote(e.data["name"]) for e in (*loop, loop[0]))
+                out.append(
+                    Problem(RANK_SEMANTIC, str(loop[0].at("parent")), f"{self.what} parents form a cycle: {names}")
+                )
+            done.update(on_chain)
+        return out
+
+
+def entries_of(checking: Checking, tree: Tree) -> TreeEntries:
+    """The tree's checked entries, built once per check run and shared with the families that refer to it."""
+    return checking.shared(tree.section, lambda: TreeEntries(tree.noun, checking.entries(tree.section)))
+
+
+def check(_entries: Sequence[Entry], checking: Checking, tree: Tree) -> list[Problem]:
+    return entries_of(checking, tree).check()
