@@ -28,9 +28,9 @@ import httpx
 
 from reconciler.errors import AuthError
 
+from .hooks import same_origin
 from .responses import Redactor, decode_body, error_detail
 from .settings import USER_AGENT, Settings
-from .transport import same_origin
 
 RENEW_MARGIN = 60.0
 """Renew this many seconds before the token's expiry."""

@@ -1,7 +1,7 @@
 """The Harvest v3 client: a GET-only reader for planning, and a writing client for applying.
 
 Contract (see docs/harvest-client.md for the reasons):
-- `HarvestReader` can only send GETs (plus the token request); its transport refuses anything else.
+- `HarvestReader` can only send GETs (plus the token request); a request hook refuses anything else.
 - Lists follow the `Link: rel="next"` URL exactly as given; filters and `per_page` go on the first
   request only, because the cursor embeds them and Harvest answers 422 to a cursor with company.
 - 429 is retried for every method (the server refused before processing), after `Retry-After`, else
@@ -9,6 +9,12 @@ Contract (see docs/harvest-client.md for the reasons):
   transport errors. A write whose outcome is unknown (sent, then no reliable answer) is never
   repeated: it raises `OutcomeUnknownError` at once and the caller re-reads.
 - Every exception names `METHOD /path` (never the host or the query) and contains no secret.
+- httpx owns the transport: without an injected one, it reads the environment (`trust_env`:
+  HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY, SSL_CERT_FILE, SSL_CERT_DIR), except that loopback
+  hosts (the sandbox) are mounted direct, so a proxy in the environment never intercepts them. An
+  injected transport (the in-process sandbox, `httpx.MockTransport`) is used as it is.
+- Counting, rate-limit waits and the read-only guard are httpx event hooks (`hooks.ClientHooks`).
+  Retries are not: a hook cannot send a request again, so the retry loop is `_exchange` below.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from reconciler.errors import (
 
 from . import bulk as _bulk
 from .auth import ClientCredentialsAuth, TokenError
+from .hooks import ClientHooks, RequestHook
 from .policy import (
     RETRYABLE_GET_STATUSES,
     Backoff,
@@ -44,15 +51,17 @@ from .policy import (
     reset_wait,
     retry_after,
 )
-from .proxy import EnvironmentTransport
 from .responses import Redactor, decode_body, error_detail, next_link
 from .settings import USER_AGENT, Settings, is_loopback_host
-from .transport import MeteredTransport, RequestHook
 
 log = logging.getLogger("reconciler.harvest")
 
 MAX_PER_PAGE = 500
 """Harvest's per_page maximum (default there is 100) [2nd]."""
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+"""Always reached directly, whatever proxy the environment names (the API and token hosts too, when
+they are loopback addresses: plain http is allowed only there, i.e. towards the local sandbox)."""
 
 
 @dataclass(frozen=True)
@@ -97,8 +106,7 @@ class HarvestReader:
         self._api = httpx.URL(settings.api_url)
         self._auth = ClientCredentialsAuth(settings, clock=clock, redact=self._redact)
         self._gate = RateLimitGate(clock)
-        self._transport = MeteredTransport(
-            transport if transport is not None else EnvironmentTransport(),
+        self._hooks = ClientHooks(
             api_url=self._api,
             token_url=httpx.URL(settings.token_url),
             gate=self._gate,
@@ -106,13 +114,23 @@ class HarvestReader:
             read_only=not self._writes_allowed,
             on_request=on_request,
         )
-        self._http = httpx.Client(
-            transport=self._transport,
-            auth=self._auth,
-            timeout=httpx.Timeout(timeout),
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-            follow_redirects=False,
-        )
+        try:
+            self._http = httpx.Client(
+                transport=transport,
+                mounts=None if transport is not None else _direct_mounts(self._api, httpx.URL(settings.token_url)),
+                trust_env=True,
+                auth=self._auth,
+                timeout=httpx.Timeout(timeout),
+                headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+                follow_redirects=False,
+                event_hooks=self._hooks.event_hooks(),
+            )
+        except (ValueError, ImportError) as exc:  # a proxy URL httpx cannot use (bad scheme, socks without socksio)
+            raise UsageError("the proxy named by HTTPS_PROXY, HTTP_PROXY or ALL_PROXY cannot be used: "
+                             + self._redact(describe(exc))) from None
+        except OSError as exc:  # ssl.SSLError and FileNotFoundError are OSErrors
+            raise UsageError("the CA certificates named by SSL_CERT_FILE or SSL_CERT_DIR cannot be loaded: "
+                             + self._redact(describe(exc))) from None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(api_url={self._settings.api_url!r}, client_id={self._settings.client_id!r})"
@@ -140,12 +158,12 @@ class HarvestReader:
     @property
     def request_count(self) -> int:
         """HTTP requests sent to the API (the token endpoint not counted), retries included."""
-        return self._transport.api_requests
+        return self._hooks.api_requests
 
     @property
     def token_count(self) -> int:
         """Token requests sent."""
-        return self._transport.token_requests
+        return self._hooks.token_requests
 
     def close(self) -> None:
         self._http.close()
@@ -276,7 +294,7 @@ class HarvestReader:
             request = exc.request
         except RuntimeError:
             return False
-        return self._transport.is_token_request(request)
+        return self._hooks.is_token_request(request)
 
     def _pause(self, seconds: float, reason: str, method: str, path: str) -> None:
         log.info("%s %s: %s; retrying in %.1f s", method, path, reason, seconds)
@@ -346,6 +364,17 @@ class HarvestClient(HarvestReader):
         except UnicodeDecodeError:
             body = None
         return WriteResult(status=response.status_code, body=body)
+
+
+def _direct_mounts(*urls: httpx.URL) -> dict[str, httpx.BaseTransport | None]:
+    """`mounts=` sending loopback hosts (the fixed ones, and any of `urls` on loopback) direct.
+
+    httpx matches a mount with a host before its environment proxies (which have none), and NO_PROXY
+    cannot be relied on to name the sandbox. Each transport reads SSL_CERT_FILE/SSL_CERT_DIR as
+    httpx's default one does.
+    """
+    hosts = dict.fromkeys([*LOOPBACK_HOSTS, *(u.host.lower() for u in urls if is_loopback_host(u.host))])
+    return {(f"all://[{h}]" if ":" in h else f"all://{h}"): httpx.HTTPTransport(trust_env=True) for h in hosts}
 
 
 def _encode(params: Mapping[str, Any]) -> dict[str, str]:

@@ -1,9 +1,13 @@
-"""The transport layer under the client: counts, throttles and (for readers) refuses writes.
+"""The client's httpx event hooks: they count, throttle and (for readers) refuse writes.
 
-Every request the client sends, including the token requests its auth flow yields, passes through
-`MeteredTransport` before it reaches the real (or sandbox) transport. That single choke point is
-where the counts are exact, where a spent rate-limit window is waited out before the request goes
-out, and where a read-only client is made physically unable to send anything but GETs to the API.
+httpx calls a client's request hooks just before each request goes out and its response hooks as soon
+as the headers are in, for every request the client sends: the API requests and the token requests
+that the auth flow yields alike, each retry included. That makes the hooks the single choke point
+where the counts are exact, where a spent rate-limit window is waited out before the request leaves,
+and where a read-only client is made physically unable to send anything but GETs. A hook that raises
+stops the request before anything is sent (httpx propagates the exception unchanged).
+
+What hooks cannot do is send a request again, so the retry loop stays in `client.HarvestReader`.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 
@@ -21,6 +26,10 @@ from .policy import RateLimitGate
 log = logging.getLogger("reconciler.harvest")
 
 RequestHook = Callable[[str, str, int], None]
+"""Called with (method, path, status) after each API exchange that got an answer (not the token)."""
+
+EventHooks = dict[str, list[Callable[..., Any]]]
+"""httpx's own `event_hooks` type: {"request": [...], "response": [...]}."""
 
 
 def same_origin(a: httpx.URL, b: httpx.URL) -> bool:
@@ -31,12 +40,14 @@ def same_endpoint(a: httpx.URL, b: httpx.URL) -> bool:
     return same_origin(a, b) and a.path.rstrip("/") == b.path.rstrip("/")
 
 
-class MeteredTransport(httpx.BaseTransport):
-    """Wraps the real transport. API = same origin as `api_url`, minus the token endpoint."""
+class ClientHooks:
+    """The event hooks of one client. API = same origin as `api_url`, minus the token endpoint.
+
+    Thread-safe: one instance serves every thread of its client.
+    """
 
     def __init__(
         self,
-        inner: httpx.BaseTransport,
         *,
         api_url: httpx.URL,
         token_url: httpx.URL,
@@ -45,7 +56,6 @@ class MeteredTransport(httpx.BaseTransport):
         read_only: bool,
         on_request: RequestHook | None,
     ) -> None:
-        self._inner = inner
         self._api = api_url
         self._token = token_url
         self._gate = gate
@@ -56,36 +66,50 @@ class MeteredTransport(httpx.BaseTransport):
         self.api_requests = 0
         self.token_requests = 0
 
+    def event_hooks(self) -> EventHooks:
+        """The `event_hooks=` mapping for `httpx.Client`: guard, then throttle, then count; then observe."""
+        return {"request": [self.refuse_writes, self.wait_for_window, self.count], "response": [self.observe]}
+
     def is_token_request(self, request: httpx.Request) -> bool:
         return request.method == "POST" and same_endpoint(request.url, self._token)
 
     def is_api_request(self, request: httpx.Request) -> bool:
         return same_origin(request.url, self._api) and not self.is_token_request(request)
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        if self.is_token_request(request):
-            with self._lock:
-                self.token_requests += 1
-            return self._inner.handle_request(request)
-        api = self.is_api_request(request)
-        if self._read_only and request.method not in ("GET", "HEAD"):
-            # The planner's client: it has no public write method, and this makes sure no private
-            # path can send one either.
-            raise UsageError(f"read-only Harvest client refused to send {request.method} {request.url.path}")
-        if api:
-            wait = self._gate.wait_needed()
-            if wait > 0:
-                log.info("rate-limit window spent; waiting %.1f s before %s %s", wait, request.method,
-                         request.url.path)
-                self._sleep(wait)
-            with self._lock:
-                self.api_requests += 1
-        response = self._inner.handle_request(request)
-        if api:
-            self._gate.observe(response)
-            if self._on_request is not None:
-                self._on_request(request.method, request.url.path, response.status_code)
-        return response
+    # -- request hooks ---------------------------------------------------------------------------
 
-    def close(self) -> None:
-        self._inner.close()
+    def refuse_writes(self, request: httpx.Request) -> None:
+        """Read-only clients: anything but GET/HEAD (the token request excepted) raises UsageError.
+
+        The planner's client has no public write method; this makes sure no private path can send one.
+        """
+        if self._read_only and request.method not in ("GET", "HEAD") and not self.is_token_request(request):
+            raise UsageError(f"read-only Harvest client refused to send {request.method} {request.url.path}")
+
+    def wait_for_window(self, request: httpx.Request) -> None:
+        """Before an API request: sleep until the reset when the last answer said the window is spent."""
+        if not self.is_api_request(request):
+            return
+        wait = self._gate.wait_needed()
+        if wait > 0:
+            log.info("rate-limit window spent; waiting %.1f s before %s %s", wait, request.method, request.url.path)
+            self._sleep(wait)
+
+    def count(self, request: httpx.Request) -> None:
+        """Count the request as an API request or a token request (others, e.g. result files: neither)."""
+        with self._lock:
+            if self.is_token_request(request):
+                self.token_requests += 1
+            elif self.is_api_request(request):
+                self.api_requests += 1
+
+    # -- response hooks --------------------------------------------------------------------------
+
+    def observe(self, response: httpx.Response) -> None:
+        """After an API answer: remember its rate-limit headers, then tell `on_request`."""
+        request = response.request
+        if not self.is_api_request(request):
+            return
+        self._gate.observe(response)
+        if self._on_request is not None:
+            self._on_request(request.method, request.url.path, response.status_code)
