@@ -132,7 +132,6 @@ class ApiError(HarvestError):
         self.method = method
         self.path = path
         self.status = status
-        self.api_message = message
         self.errors = tuple(errors)
         detail = message or "(no message)"
         if self.errors:

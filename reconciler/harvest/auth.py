@@ -99,11 +99,6 @@ class ClientCredentialsAuth(httpx.Auth):
         request.headers["Authorization"] = f"Bearer {token}"
         yield request
 
-    def forget(self) -> None:
-        """Drop the cached token (the next request mints a new one)."""
-        with self._lock:
-            self._token = None
-
     def _valid_token(self, rejected: str | None) -> Generator[httpx.Request, httpx.Response, str]:
         with self._lock:
             held = self._token

@@ -47,10 +47,6 @@ FIELDS: dict[str, tuple[str, ...]] = {
 COLLECTIONS: tuple[str, ...] = tuple(FIELDS)
 """Every collection the sandbox stores and lists (the seed may hold any of them)."""
 
-BULK_DETAIL_FIELDS = ("success_results_url", "failure_results_url", "results_urls_expire_at", "results_urls_expire_in")
-"""Added by `GET /v3/bulk_requests/{uuid}` only `[spec]`."""
-
-
 @dataclass(frozen=True)
 class Filter:
     """One list filter.
