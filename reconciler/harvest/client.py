@@ -20,6 +20,7 @@ Contract (see docs/harvest-client.md for the reasons):
 from __future__ import annotations
 
 import builtins
+import json as jsonlib
 import logging
 import random
 import time
@@ -227,11 +228,13 @@ class HarvestReader:
         if write and not self._writes_allowed:
             raise UsageError(f"{type(self).__name__} is read-only: refusing {method} {url.path}")
         path = url.path or "/"
+        content = _json_bytes(method, path, json)
+        headers = {"Content-Type": "application/json"} if content is not None else None
         attempt = 0
         while True:
             wait: float | None
             try:
-                response = self._http.request(method, url, params=params, json=json)
+                response = self._http.request(method, url, params=params, content=content, headers=headers)
             except TokenError as exc:
                 if not exc.retryable or attempt >= self._max_retries:
                     raise
@@ -375,6 +378,22 @@ def _direct_mounts(*urls: httpx.URL) -> dict[str, httpx.BaseTransport | None]:
     """
     hosts = dict.fromkeys([*LOOPBACK_HOSTS, *(u.host.lower() for u in urls if is_loopback_host(u.host))])
     return {(f"all://[{h}]" if ":" in h else f"all://{h}"): httpx.HTTPTransport(trust_env=True) for h in hosts}
+
+
+def _json_bytes(method: str, path: str, body: Any) -> bytes | None:
+    """The request body as compact UTF-8 JSON; None (no body) for None.
+
+    Serialised here rather than by httpx's `json=`, whose spacing, ASCII escaping and NaN handling
+    changed between httpx versions: the bytes on the wire are the same with every supported httpx.
+    NaN and infinities are not JSON, so they are refused before anything is sent.
+    """
+    if body is None:
+        return None
+    try:
+        text = jsonlib.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(f"{method} {path}: the request body is not JSON ({exc})") from None
+    return text.encode("utf-8")
 
 
 def _encode(params: Mapping[str, Any]) -> dict[str, str]:

@@ -7,7 +7,7 @@ import random
 import httpx
 import pytest
 
-from reconciler.errors import ApiError, OutcomeUnknownError, TransportError
+from reconciler.errors import ApiError, OutcomeUnknownError, TransportError, UsageError
 from reconciler.harvest import HarvestClient, HarvestReader
 from tests.harvest.fake_api import FakeApi, json_response, settings
 from tests.support import FakeClock
@@ -247,3 +247,15 @@ def test_write_results_carry_status_and_parsed_body() -> None:
     assert (deleted.status, deleted.body) == (204, None)
     assert api.api_requests("DELETE")[0].content == b""
     assert c.post("/v3/users/5/deactivate").body == "done"
+
+
+def test_write_bodies_are_compact_utf8_json_and_nan_is_refused_before_anything_is_sent() -> None:
+    """The client serialises bodies itself, so the bytes do not depend on the installed httpx."""
+    clock = FakeClock(NOW)
+    api = FakeApi()
+    c = client(api, clock)
+    c.post("/v3/candidate_tags", {"name": "Café – Zürich", "ids": [1, 2]})
+    assert api.api_requests("POST")[0].content == '{"name":"Café – Zürich","ids":[1,2]}'.encode()
+    with pytest.raises(UsageError, match="POST /v3/candidate_tags: the request body is not JSON"):
+        c.post("/v3/candidate_tags", {"name": float("nan")})
+    assert len(api.api_requests("POST")) == 1
