@@ -54,14 +54,15 @@ def describe(exc: Exception) -> str:
 class Backoff:
     """Capped exponential back-off with equal jitter: attempt n sleeps in [d/2, d], d = min(cap, base*2^n)."""
 
-    def __init__(self, rng: random.Random | None = None, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP):
+    def __init__(self, rng: random.Random | None = None, base: float = BACKOFF_BASE,
+                 cap: float = BACKOFF_CAP) -> None:
         self._rng = rng or random.Random()
         self._lock = threading.Lock()
         self.base = base
         self.cap = cap
 
     def delay(self, attempt: int) -> float:
-        ceiling = min(self.cap, self.base * (2 ** min(attempt, 32)))
+        ceiling = min(self.cap, self.base * 2.0 ** min(attempt, 32))
         with self._lock:
             return ceiling / 2 + self._rng.uniform(0.0, ceiling / 2)
 
