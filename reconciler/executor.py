@@ -29,6 +29,7 @@ from typing import Any, Protocol, TextIO
 
 from reconciler.errors import ApiError, ApplyError, BulkPendingError, HarvestError, OutcomeUnknownError
 from reconciler.harvest.bulk import BulkOutcome, Polling, size_rejected
+from reconciler.harvest.results import WriteResult
 from reconciler.plan import Change, Plan, Settle, Write
 
 #: How many times a write with an unknown outcome is sent (each time settled by re-reading) before giving up.
@@ -41,13 +42,17 @@ SHOWN_FAILURES = 5
 
 
 class Writer(Protocol):
-    """What the executor needs from the Harvest client."""
+    """What the executor needs from the Harvest client (`reconciler.harvest.HarvestClient` is one).
 
-    def post(self, path: str, json: Any = None) -> Any: ...
+    Single writes answer a `WriteResult` (2xx only; failures raise the client's errors), bulk writes a
+    `BulkOutcome`: typed values, so the executor never guesses at the shape of an answer.
+    """
 
-    def patch(self, path: str, json: Any) -> Any: ...
+    def post(self, path: str, json: Any = None) -> WriteResult: ...
 
-    def delete(self, path: str, json: Any = None) -> Any: ...
+    def patch(self, path: str, json: Any) -> WriteResult: ...
+
+    def delete(self, path: str, json: Any = None) -> WriteResult: ...
 
     def bulk(self, method: str, path: str, data: Sequence[Any], *, polling: Polling | None = None) -> BulkOutcome: ...
 
@@ -168,16 +173,14 @@ class Executor:
                     raise
                 self.sleep(min(RESEND_BACKOFF_CAP, 2.0 ** (attempt - 1)))
                 continue
-            status = getattr(result, "status", None)
-            body_out = getattr(result, "body", None)
-            new_id = body_out.get("id") if isinstance(body_out, Mapping) else None
+            new_id = result.body_id()
             if creates:
                 if _usable_id(new_id):
                     self.ids.setdefault(change.key, new_id)
                 else:
                     new_id = None
                     self.unresolved.setdefault(change.key, write)
-            self._record(change, write.method, path, status, new_id if new_id is not None else change.id)
+            self._record(change, write.method, path, result.status, new_id if new_id is not None else change.id)
             return
 
     def _probe(self, probe: Settle) -> tuple[bool, dict[str, Any] | None]:
@@ -195,7 +198,7 @@ class Executor:
             raise error
         return self._probe(write.settle)
 
-    def _send(self, method: str, path: str, body: Any) -> Any:
+    def _send(self, method: str, path: str, body: Any) -> WriteResult:
         self.writes += 1
         if method == "POST":
             return self.client.post(path, body)

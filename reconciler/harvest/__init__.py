@@ -7,7 +7,8 @@ only ways the rest of the product talks to Greenhouse. See docs/harvest-client.m
 from __future__ import annotations
 
 from .bulk import BulkOutcome, Polling
-from .client import HarvestClient, HarvestReader, WriteResult
+from .client import HarvestClient, HarvestReader
+from .results import WriteResult
 from .settings import USER_AGENT, Settings
 
 __all__ = ["USER_AGENT", "BulkOutcome", "HarvestClient", "HarvestReader", "Polling", "Settings", "WriteResult"]

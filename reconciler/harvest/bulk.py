@@ -25,9 +25,11 @@ import urllib.parse
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from reconciler.errors import BulkPendingError, HarvestError, OutcomeUnknownError
+
+from .results import WriteResult
 
 TERMINAL_STATUSES = frozenset({"completed", "failed"})
 #: A bulk request found after a lost reply must have been created no earlier than this many seconds
@@ -35,16 +37,6 @@ TERMINAL_STATUSES = frozenset({"completed", "failed"})
 LOOKUP_SLACK_SECONDS = 300.0
 #: Recent bulk requests read after a lost reply (one page, newest first).
 LOOKUP_PAGE = 100
-
-
-class Accepted(Protocol):
-    """What the bulk write returned (a WriteResult)."""
-
-    @property
-    def status(self) -> int: ...
-
-    @property
-    def body(self) -> Any: ...
 
 
 @dataclass(frozen=True)
@@ -77,7 +69,7 @@ def run(
     path: str,
     data: Sequence[Any],
     *,
-    send: Callable[[], Accepted],
+    send: Callable[[], WriteResult],
     poll: Callable[[str], Any],
     recent: Callable[[], Any],
     fetch: Callable[[str], str],
@@ -179,7 +171,7 @@ def _timestamp(value: Any) -> float | None:
     return when.timestamp()
 
 
-def _synchronous(method: str, path: str, accepted: Accepted) -> BulkOutcome:
+def _synchronous(method: str, path: str, accepted: WriteResult) -> BulkOutcome:
     """A 2xx without a uuid: per-row results in the body are the outcome; without them it is unknown."""
     body = accepted.body
     rows = body.get("data") if isinstance(body, dict) else body

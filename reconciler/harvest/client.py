@@ -25,7 +25,6 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, ClassVar, Self
 
@@ -53,6 +52,7 @@ from .policy import (
     retry_after,
 )
 from .responses import Redactor, decode_body, error_detail, next_link
+from .results import WriteResult
 from .settings import USER_AGENT, Settings, is_loopback_host
 
 log = logging.getLogger("reconciler.harvest")
@@ -63,14 +63,6 @@ MAX_PER_PAGE = 500
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 """Always reached directly, whatever proxy the environment names (the API and token hosts too, when
 they are loopback addresses: plain http is allowed only there, i.e. towards the local sandbox)."""
-
-
-@dataclass(frozen=True)
-class WriteResult:
-    """A successful write: its status and parsed JSON body (None for an empty body, e.g. 204)."""
-
-    status: int
-    body: Any
 
 
 class HarvestReader:
