@@ -102,7 +102,8 @@ _NESTED: dict[tuple[int, str], tuple[tuple[str, ObjectDef], ...]] = {}
 def _nested_lists(section: str) -> tuple[tuple[str, ObjectDef], ...]:
     """The section item's list-valued keys whose items are objects with a shorthand or `previously`
     (custom field `options`): their items are normalised like top-level items. Cached per registry state."""
-    cache = (id(REGISTRY.views), section)
+    REGISTRY.views  # noqa: B018 - loads the catalog first
+    cache = (REGISTRY.generation, section)
     found = _NESTED.get(cache)
     if found is None:
         by_name = {d.name: d for d in definitions()}

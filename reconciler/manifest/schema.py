@@ -20,6 +20,7 @@ from reconciler.manifest.definitions import EMAIL_PATTERN, PATTERN_MESSAGES
 from reconciler.manifest.sections import MANIFEST_VERSION, definitions, manifest_definition
 from reconciler.manifest.text import PathKey, did_you_mean, prose_list, quote, suggest
 from reconciler.manifest.yamlload import Document
+from reconciler.resources.registry import REGISTRY
 
 RANK_SCHEMA = 2
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -36,8 +37,14 @@ def json_schema() -> dict[str, Any]:
     }
 
 
-@lru_cache(maxsize=1)
 def _validator() -> jsonschema.Draft202012Validator:
+    """The compiled validator of the current registry (rebuilt only when a family is registered)."""
+    REGISTRY.views  # noqa: B018 - loads the catalog first
+    return _validator_for(REGISTRY.generation)
+
+
+@lru_cache(maxsize=1)
+def _validator_for(_registry_state: int) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(json_schema())
 
 

@@ -36,11 +36,11 @@ _CACHE: dict[int, tuple[ObjectDef, ObjectDef, ObjectDef, ObjectDef]] = {}
 
 def policy_definitions() -> tuple[ObjectDef, ObjectDef, ObjectDef, ObjectDef]:
     """(policy, prune, protect, limits), built once per registry state."""
-    views = REGISTRY.views
-    if id(views) not in _CACHE:
+    REGISTRY.views  # noqa: B018 - loads the catalog first
+    if REGISTRY.generation not in _CACHE:
         _CACHE.clear()
-        _CACHE[id(views)] = _policy_defs()
-    return _CACHE[id(views)]
+        _CACHE[REGISTRY.generation] = _policy_defs()
+    return _CACHE[REGISTRY.generation]
 
 
 def _policy_defs() -> tuple[ObjectDef, ObjectDef, ObjectDef, ObjectDef]:

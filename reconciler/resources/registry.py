@@ -25,6 +25,8 @@ class Registry:
         self._families: list[Family] = []
         self._sealed = False
         self._loading = False
+        #: Bumped by every registration change: caches of derived tables key on it.
+        self.generation = 0
         self._views: _Views | None = None
 
     # -- registration --------------------------------------------------------------------------
@@ -44,12 +46,14 @@ class Registry:
                 raise ValueError(f"{what} {', '.join(sorted(clash))} is already registered")
         self._families.append(family)
         self._views = None
+        self.generation += 1
         return family
 
     def unregister(self, section: str) -> None:
         """Remove a family (tests that register a throwaway type)."""
         self._families = [f for f in self._families if f.section != section]
         self._views = None
+        self.generation += 1
 
     @contextmanager
     def registered(self, family: Family) -> Iterator[Family]:
