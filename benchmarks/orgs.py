@@ -36,10 +36,41 @@ PAGE = 500
 BULK_CAP = 100
 """Rows per bulk request (the product's default --bulk-max-rows)."""
 
-AREAS = ("Engineering", "Sales", "Marketing", "Finance", "People", "Operations", "Legal", "Support", "Product")
-TEAMS = ("Platform", "Growth", "Core", "Infra", "Data", "Field", "Enterprise", "Partners", "Design", "Quality")
-CITIES = (("Berlin", "Germany"), ("London", "UK"), ("Paris", "France"), ("Austin", "TX"), ("Toronto", "Canada"),
-          ("Sydney", "Australia"), ("Tokyo", "Japan"), ("Madrid", "Spain"), ("Dublin", "Ireland"), ("Denver", "CO"))
+AREAS = (
+    "Engineering",
+    "Sales",
+    "Marketing",
+    "Finance",
+    "People",
+    "Operations",
+    "Legal",
+    "Support",
+    "Product",
+)
+TEAMS = (
+    "Platform",
+    "Growth",
+    "Core",
+    "Infra",
+    "Data",
+    "Field",
+    "Enterprise",
+    "Partners",
+    "Design",
+    "Quality",
+)
+CITIES = (
+    ("Berlin", "Germany"),
+    ("London", "UK"),
+    ("Paris", "France"),
+    ("Austin", "TX"),
+    ("Toronto", "Canada"),
+    ("Sydney", "Australia"),
+    ("Tokyo", "Japan"),
+    ("Madrid", "Spain"),
+    ("Dublin", "Ireland"),
+    ("Denver", "CO"),
+)
 FIRST = ("Ada", "Ben", "Chen", "Dana", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jo", "Kai", "Lea", "Mo", "Nia")
 LAST = ("Adams", "Brown", "Costa", "Diaz", "Evans", "Fischer", "Garcia", "Hall", "Ito", "Jones", "Khan", "Li")
 TITLES = ("Recruiter", "Sourcer", "Coordinator", "Hiring Manager", "Interviewer", "Engineer", "Director")
@@ -71,13 +102,30 @@ class Scale:
 
     @property
     def objects(self) -> int:
-        return (self.departments + self.offices + self.custom_fields + self.options + self.tags + self.users
-                + self.grants + self.future)
+        return (
+            self.departments
+            + self.offices
+            + self.custom_fields
+            + self.options
+            + self.tags
+            + self.users
+            + self.grants
+            + self.future
+        )
 
 
 def _scaled(name: str, divisor: int) -> Scale:
-    return Scale(name, 2000 // divisor, 500 // divisor, 500 // divisor, 50_000 // divisor, 5000 // divisor,
-                 10_000 // divisor, 30_000 // divisor, 2000 // divisor)
+    return Scale(
+        name,
+        2000 // divisor,
+        500 // divisor,
+        500 // divisor,
+        50_000 // divisor,
+        5000 // divisor,
+        10_000 // divisor,
+        30_000 // divisor,
+        2000 // divisor,
+    )
 
 
 SCALES: dict[str, Scale] = {
@@ -128,8 +176,10 @@ class Drift:
 
 def drift_counts(scale: Scale) -> dict[str, int]:
     """Changes per drift kind: the share of the type's count, at least 1 (batchable kinds: `min_batch`)."""
-    return {kind: max(1 if bulk is None else scale.min_batch, round(getattr(scale, base) * share))
-            for kind, base, share, bulk in DRIFT_KINDS}
+    return {
+        kind: max(1 if bulk is None else scale.min_batch, round(getattr(scale, base) * share))
+        for kind, base, share, bulk in DRIFT_KINDS
+    }
 
 
 @dataclass
@@ -273,8 +323,13 @@ class _Builder:
             if offices:
                 city, country = CITIES[i % len(CITIES)]
                 name = f"{city} {self.rng.choice(TEAMS)} {i:04d}"
-                node = _Node(100 + i, name, f"{prefix}{i:05d}" if has_ext else None, parent,
-                             location=f"{city}, {country}")
+                node = _Node(
+                    100 + i,
+                    name,
+                    f"{prefix}{i:05d}" if has_ext else None,
+                    parent,
+                    location=f"{city}, {country}",
+                )
             else:
                 name = f"{self.rng.choice(AREAS)} {self.rng.choice(TEAMS)} {i:04d}"
                 node = _Node(10 + i, name, f"{prefix}{i:05d}" if has_ext else None, parent)
@@ -293,17 +348,32 @@ class _Builder:
                 ftype, vtype = FIELD_TYPES_SELECT[sel % 4], ("single_select", "multi_select")[sel % 2]
             else:
                 ftype, vtype = FIELD_TYPES_OTHER[i % 6], VALUE_TYPES_OTHER[(i // 6) % 6]
-            f = _Field(200 + i, f"field_{i:04d}", f"{self.rng.choice(AREAS)} {self.rng.choice(TEAMS)} field {i:04d}",
-                       ftype, vtype, f"Benchmark field {i}", external_ids=sel % 2 == 0)
+            f = _Field(
+                200 + i,
+                f"field_{i:04d}",
+                f"{self.rng.choice(AREAS)} {self.rng.choice(TEAMS)} field {i:04d}",
+                ftype,
+                vtype,
+                f"Benchmark field {i}",
+                external_ids=sel % 2 == 0,
+            )
             if select:
                 for j in range(per_field + (1 if sel < extra else 0)):
                     ext = f"{f.key}-{j:03d}" if f.external_ids else None
-                    f.options.append({"id": option_id, "name": f"Option {j:03d}", "external_id": ext,
-                                      "sort_order": 10 * (j + 1)})
+                    f.options.append(
+                        {
+                            "id": option_id,
+                            "name": f"Option {j:03d}",
+                            "external_id": ext,
+                            "sort_order": 10 * (j + 1),
+                        }
+                    )
                     option_id += 1
                 sel += 1
             if ftype != "user_attribute" and i % 10 == 1:
-                f.departments = [d.id for d in self.rng.sample(self.departments, min(2, len(self.departments)))]
+                f.departments = [
+                    d.id for d in self.rng.sample(self.departments, min(2, len(self.departments)))
+                ]
                 f.offices = [self.rng.choice(self.offices).id]
             f.desired_options = [dict(o) for o in f.options]
             self.fields.append(f)
@@ -315,15 +385,32 @@ class _Builder:
             admin = i < admins
             first, last = FIRST[i % len(FIRST)], LAST[(i // len(FIRST)) % len(LAST)]
             offices = [self.rng.choice(self.offices).id] if self.rng.random() < 0.7 else []
-            u = _User(ADMIN_ID + i, first, last, f"user{i:05d}@bench.example", f"E{i:05d}",
-                      self.rng.choice(TITLES), admin, deactivated=not admin and self.rng.random() < 0.05,
-                      offices=offices, departments=[self.rng.choice(self.departments).id])
+            u = _User(
+                ADMIN_ID + i,
+                first,
+                last,
+                f"user{i:05d}@bench.example",
+                f"E{i:05d}",
+                self.rng.choice(TITLES),
+                admin,
+                deactivated=not admin and self.rng.random() < 0.05,
+                offices=offices,
+                departments=[self.rng.choice(self.departments).id],
+            )
             self.users.append(u)
         for i in range(s.jobs):
             dept, office = self.rng.choice(self.departments), self.rng.choice(self.offices)
-            self.jobs.append({"id": 5000 + i, "name": f"{self.rng.choice(TITLES)} {i:05d}",
-                              "requisition_id": f"REQ-{i:05d}", "status": "open", "department_id": dept.id,
-                              "office_ids": [office.id], "opened_at": TS})
+            self.jobs.append(
+                {
+                    "id": 5000 + i,
+                    "name": f"{self.rng.choice(TITLES)} {i:05d}",
+                    "requisition_id": f"REQ-{i:05d}",
+                    "status": "open",
+                    "department_id": dept.id,
+                    "office_ids": [office.id],
+                    "opened_at": TS,
+                }
+            )
         others = [u for u in self.users if not u.site_admin]
         per_user, extra = divmod(s.grants, len(others))
         job_ids = [j["id"] for j in self.jobs]
@@ -382,8 +469,14 @@ class _Builder:
         for k in range(self.counts[f"{noun}.create"]):
             parent = self.rng.choice([n for n in nodes if not n.new])
             name = f"New {'Office' if offices else 'Department'} {k:04d}"
-            node = _Node(next_id + k, name, f"{'ON' if offices else 'DN'}{k:04d}", parent.id,
-                         location="Remote" if offices else None, new=True)
+            node = _Node(
+                next_id + k,
+                name,
+                f"{'ON' if offices else 'DN'}{k:04d}",
+                parent.id,
+                location="Remote" if offices else None,
+                new=True,
+            )
             nodes.append(node)
 
     def drift_fields(self) -> None:
@@ -393,11 +486,21 @@ class _Builder:
         for f in self.pick(self.fields, "custom_field.description", taken):
             f.desired_description = f"{f.description}, reviewed"
         for k in range(self.counts["custom_field.create"]):
-            self.fields.append(_Field(0, f"bench_new_{k:03d}", f"New field {k:03d}", "job", "yes_no",
-                                      "Added by the benchmark", external_ids=False, new=True))
+            self.fields.append(
+                _Field(
+                    0,
+                    f"bench_new_{k:03d}",
+                    f"New field {k:03d}",
+                    "job",
+                    "yes_no",
+                    "Added by the benchmark",
+                    external_ids=False,
+                    new=True,
+                )
+            )
         options = [(f, o) for f in self.fields for o in f.desired_options]
         chosen = self.rng.sample(options, self.counts["option.rename"] + self.counts["option.archive"])
-        renamed, archived = chosen[: self.counts["option.rename"]], chosen[self.counts["option.rename"]:]
+        renamed, archived = chosen[: self.counts["option.rename"]], chosen[self.counts["option.rename"] :]
         for f, o in renamed:
             if not f.external_ids:
                 o["previously"] = o["name"]
@@ -421,7 +524,9 @@ class _Builder:
         for u in self.pick(active, "user.job_title", taken):
             u.desired_title = f"Senior {u.title}"
         for u in self.pick(active, "user.offices", taken):
-            u.desired_offices = [self.rng.choice([o for o in self.offices if not o.new and o.id not in u.offices]).id]
+            u.desired_offices = [
+                self.rng.choice([o for o in self.offices if not o.new and o.id not in u.offices]).id
+            ]
         deactivated = self.pick(active, "user.deactivate", taken)
         for u in deactivated:
             u.desired_active = False
@@ -447,8 +552,21 @@ class _Builder:
         for u, f in self.rng.sample(futures, self.counts["future.remove"]):
             u.desired_future.remove(f)
         for k in range(self.counts["user.create"]):
-            self.users.append(_User(0, "New", f"Hire {k:04d}", f"new{k:04d}@bench.example", f"N{k:04d}", "",
-                                    False, False, [], [], new=True))
+            self.users.append(
+                _User(
+                    0,
+                    "New",
+                    f"Hire {k:04d}",
+                    f"new{k:04d}@bench.example",
+                    f"N{k:04d}",
+                    "",
+                    False,
+                    False,
+                    [],
+                    [],
+                    new=True,
+                )
+            )
 
     def build(self) -> None:
         self.build_live()
@@ -475,31 +593,93 @@ def _seed(b: _Builder) -> dict[str, Any]:
     return {
         "clients": [{"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}],
         "user_roles": roles,
-        "departments": [_ts({"id": n.id, "name": n.name, "parent_id": n.parent, "external_id": n.external_id})
-                        for n in b.departments if not n.new],
-        "offices": [_ts({"id": n.id, "name": n.name, "location": n.location, "parent_id": n.parent,
-                         "external_id": n.external_id, "primary_in_house_contact_user_id": n.contact})
-                    for n in b.offices if not n.new],
-        "custom_fields": [_ts({"id": f.id, "name": f.name, "name_key": f.key, "field_type": f.field_type,
-                               "value_type": f.value_type, "active": True, "description": f.description,
-                               "sort_order": i + 1}) for i, f in enumerate(fields)],
-        "custom_field_options": [_ts({"id": o["id"], "custom_field_id": f.id, "name": o["name"],
-                                      "sort_order": o["sort_order"], "external_id": o["external_id"], "active": True})
-                                 for f in fields for o in f.options],
-        "custom_field_departments": [_ts({"id": 1 + i, "custom_field_id": f, "department_id": d})
-                                     for i, (f, d) in enumerate((f.id, d) for f in fields for d in f.departments)],
-        "custom_field_offices": [_ts({"id": 1 + i, "custom_field_id": f, "office_id": o})
-                                 for i, (f, o) in enumerate((f.id, o) for f in fields for o in f.offices)],
+        "departments": [
+            _ts({"id": n.id, "name": n.name, "parent_id": n.parent, "external_id": n.external_id})
+            for n in b.departments
+            if not n.new
+        ],
+        "offices": [
+            _ts(
+                {
+                    "id": n.id,
+                    "name": n.name,
+                    "location": n.location,
+                    "parent_id": n.parent,
+                    "external_id": n.external_id,
+                    "primary_in_house_contact_user_id": n.contact,
+                }
+            )
+            for n in b.offices
+            if not n.new
+        ],
+        "custom_fields": [
+            _ts(
+                {
+                    "id": f.id,
+                    "name": f.name,
+                    "name_key": f.key,
+                    "field_type": f.field_type,
+                    "value_type": f.value_type,
+                    "active": True,
+                    "description": f.description,
+                    "sort_order": i + 1,
+                }
+            )
+            for i, f in enumerate(fields)
+        ],
+        "custom_field_options": [
+            _ts(
+                {
+                    "id": o["id"],
+                    "custom_field_id": f.id,
+                    "name": o["name"],
+                    "sort_order": o["sort_order"],
+                    "external_id": o["external_id"],
+                    "active": True,
+                }
+            )
+            for f in fields
+            for o in f.options
+        ],
+        "custom_field_departments": [
+            _ts({"id": 1 + i, "custom_field_id": f, "department_id": d})
+            for i, (f, d) in enumerate((f.id, d) for f in fields for d in f.departments)
+        ],
+        "custom_field_offices": [
+            _ts({"id": 1 + i, "custom_field_id": f, "office_id": o})
+            for i, (f, o) in enumerate((f.id, o) for f in fields for o in f.offices)
+        ],
         "candidate_tags": [_ts({"id": 1 + i, "name": t}) for i, t in enumerate(b.tags)],
-        "users": [_ts({"id": u.id, "first_name": u.first, "last_name": u.last, "name": f"{u.first} {u.last}",
-                       "primary_email": u.email, "emails": [u.email], "employee_id": u.employee_id,
-                       "deactivated": u.deactivated, "site_admin": u.site_admin, "job_title": u.title,
-                       "office_ids": u.offices, "department_ids": u.departments}) for u in users],
+        "users": [
+            _ts(
+                {
+                    "id": u.id,
+                    "first_name": u.first,
+                    "last_name": u.last,
+                    "name": f"{u.first} {u.last}",
+                    "primary_email": u.email,
+                    "emails": [u.email],
+                    "employee_id": u.employee_id,
+                    "deactivated": u.deactivated,
+                    "site_admin": u.site_admin,
+                    "job_title": u.title,
+                    "office_ids": u.offices,
+                    "department_ids": u.departments,
+                }
+            )
+            for u in users
+        ],
         "jobs": [_ts(j) for j in b.jobs],
-        "user_job_permissions": [_ts({"id": next(grant_id), "user_id": u.id, "job_id": job, "role_id": role,
-                                      "automated": False}) for u in users for job, role in u.grants.items()],
-        "future_job_permissions": [_ts({"id": next(future_id), "user_id": u.id, "role_id": r, "department_id": d,
-                                        "office_id": o}) for u in users for r, d, o in u.future],
+        "user_job_permissions": [
+            _ts({"id": next(grant_id), "user_id": u.id, "job_id": job, "role_id": role, "automated": False})
+            for u in users
+            for job, role in u.grants.items()
+        ],
+        "future_job_permissions": [
+            _ts({"id": next(future_id), "user_id": u.id, "role_id": r, "department_id": d, "office_id": o})
+            for u in users
+            for r, d, o in u.future
+        ],
     }
 
 
@@ -530,9 +710,14 @@ def _tree_yaml(section: str, nodes: list[_Node], offices: bool) -> str:
 def _fields_yaml(fields: list[_Field], depts: Mapping[int, str], offices: Mapping[int, str]) -> str:
     lines = ["custom_fields:"]
     for f in fields:
-        lines += [f"  - name: {_y(f.desired_name)}", f"    key: {_y(f.key)}", f"    field_type: {_y(f.field_type)}",
-                  f"    value_type: {_y(f.value_type)}", f"    description: {_y(f.desired_description)}",
-                  "    required: false"]
+        lines += [
+            f"  - name: {_y(f.desired_name)}",
+            f"    key: {_y(f.key)}",
+            f"    field_type: {_y(f.field_type)}",
+            f"    value_type: {_y(f.value_type)}",
+            f"    description: {_y(f.desired_description)}",
+            "    required: false",
+        ]
         if f.field_type != "user_attribute":
             lines.append("    private: false")
         if f.departments:
@@ -556,14 +741,24 @@ def _users_yaml(users: list[_User], b: _Builder) -> str:
     reqs = {j["id"]: j["requisition_id"] for j in b.jobs}
     lines = ["users:"]
     for u in users:
-        lines += [f"  - email: {_y(u.email)}", f"    first_name: {_y(u.first)}", f"    last_name: {_y(u.last)}",
-                  f"    employee_id: {_y(u.employee_id)}"]
+        lines += [
+            f"  - email: {_y(u.email)}",
+            f"    first_name: {_y(u.first)}",
+            f"    last_name: {_y(u.last)}",
+            f"    employee_id: {_y(u.employee_id)}",
+        ]
         if u.new:
             continue
-        lines += [f"    job_title: {_y(u.desired_title)}", f"    active: {_y(u.desired_active)}",
-                  f"    site_admin: {_y(u.site_admin)}", f"    offices: {_y([offices[o] for o in u.desired_offices])}",
-                  f"    departments: {_y([depts[d] for d in u.departments])}"]
-        grants = [f"{{job: {_y(reqs[j])}, role: {_y(b.roles[r])}}}" for j, r in sorted(u.desired_grants.items())]
+        lines += [
+            f"    job_title: {_y(u.desired_title)}",
+            f"    active: {_y(u.desired_active)}",
+            f"    site_admin: {_y(u.site_admin)}",
+            f"    offices: {_y([offices[o] for o in u.desired_offices])}",
+            f"    departments: {_y([depts[d] for d in u.departments])}",
+        ]
+        grants = [
+            f"{{job: {_y(reqs[j])}, role: {_y(b.roles[r])}}}" for j, r in sorted(u.desired_grants.items())
+        ]
         lines.append("    job_permissions: [" + ", ".join(grants) + "]")
         future = []
         for r, d, o in u.desired_future:
@@ -593,7 +788,7 @@ def _policy_yaml(counts: Mapping[str, int], scale: Scale) -> str:
 
 
 def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
-    return [items[i:i + size] for i in range(0, len(items), size)] or [items]
+    return [items[i : i + size] for i in range(0, len(items), size)] or [items]
 
 
 def _files(b: _Builder) -> dict[str, str]:
@@ -602,7 +797,9 @@ def _files(b: _Builder) -> dict[str, str]:
     files = {
         "departments.yaml": _tree_yaml("departments", b.departments, offices=False),
         "offices.yaml": _tree_yaml("offices", b.offices, offices=True),
-        "candidate-tags.yaml": HEADER + "candidate_tags:\n" + "".join(f"  - {_y(t)}\n" for t in b.desired_tags),
+        "candidate-tags.yaml": HEADER
+        + "candidate_tags:\n"
+        + "".join(f"  - {_y(t)}\n" for t in b.desired_tags),
         "policy.yaml": _policy_yaml(b.counts, b.scale),
     }
     for i, chunk in enumerate(_chunks(b.fields, 100)):
@@ -617,10 +814,23 @@ def generate(scale: Scale, seed: int = 1) -> Org:
     b = _Builder(scale, seed)
     b.build()
     data = _seed(b)
-    live_rows = {c: len(data[c]) for c in ("departments", "offices", "custom_fields", "custom_field_options",
-                                           "custom_field_departments", "custom_field_offices", "candidate_tags",
-                                           "user_roles", "users", "jobs", "user_job_permissions",
-                                           "future_job_permissions")}
+    live_rows = {
+        c: len(data[c])
+        for c in (
+            "departments",
+            "offices",
+            "custom_fields",
+            "custom_field_options",
+            "custom_field_departments",
+            "custom_field_offices",
+            "candidate_tags",
+            "user_roles",
+            "users",
+            "jobs",
+            "user_job_permissions",
+            "future_job_permissions",
+        )
+    }
     live_rows["users"] += 1  # the service account the sandbox creates for the client (show_service_accounts)
     drift = tuple(Drift(kind, b.counts[kind], bulk) for kind, _, _, bulk in DRIFT_KINDS)
     deactivated = sum(1 for u in data["users"] if u["deactivated"])

@@ -30,17 +30,27 @@ DEFAULT_JSON = ROOT / "benchmarks" / "results" / "latest.json"
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="10k,100k",
-                        help=f"comma-separated sizes to run, of {', '.join(orgs.SCALES)} (default 10k,100k)")
-    parser.add_argument("--skip-rate-limited", action="store_true",
-                        help="skip the rate-limited plan (at 100k it takes minutes)")
-    parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"write the JSON here (default {DEFAULT_JSON})")
+    parser.add_argument(
+        "--sizes",
+        default="10k,100k",
+        help=f"comma-separated sizes to run, of {', '.join(orgs.SCALES)} (default 10k,100k)",
+    )
+    parser.add_argument(
+        "--skip-rate-limited",
+        action="store_true",
+        help="skip the rate-limited plan (at 100k it takes minutes)",
+    )
+    parser.add_argument(
+        "--json", type=Path, default=DEFAULT_JSON, help=f"write the JSON here (default {DEFAULT_JSON})"
+    )
     parser.add_argument("--seed", type=int, default=1, help="generator seed (default 1)")
     args = parser.parse_args(argv)
     args.sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     unknown = [s for s in args.sizes if s not in orgs.SCALES]
     if unknown or not args.sizes:
-        parser.error(f"unknown size(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(orgs.SCALES)}")
+        parser.error(
+            f"unknown size(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(orgs.SCALES)}"
+        )
     return args
 
 
@@ -54,8 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     for name in args.sizes:
         try:
-            measured = runner.measure(orgs.SCALES[name], rate_limited=not args.skip_rate_limited, seed=args.seed,
-                                      progress=progress)
+            measured = runner.measure(
+                orgs.SCALES[name], rate_limited=not args.skip_rate_limited, seed=args.seed, progress=progress
+            )
         except runner.BenchmarkError as e:
             print(f"benchmark step failed at size {name}: {e}", file=sys.stderr)
             return 1
@@ -65,8 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         "date": time.strftime("%Y-%m-%d"),
         "command": "benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "machine": report.machine(),
-        "targets": [{"key": t.key, "text": t.text, "limit": t.limit, "unit": t.unit}
-                    for t in (*report.TARGETS, report.GROWTH)],
+        "targets": [
+            {"key": t.key, "text": t.text, "limit": t.limit, "unit": t.unit}
+            for t in (*report.TARGETS, report.GROWTH)
+        ],
         "sizes": results,
         "growth": report.growth_ratios(results),
         "verdicts": judged,

@@ -1,7 +1,7 @@
 """The benchmark at its small size, through the real sandbox server and CLI: exact request counts.
 
 `benchmarks/run.py` measures times and memory; this test runs the same generator and runner at the
-small size (1,000 live objects, 43 generated changes) and asserts what is exact: the requests the plan
+small size (1,005 live objects, 43 generated changes) and asserts what is exact: the requests the plan
 reads, the writes apply sends, and convergence. Times are never asserted.
 """
 
@@ -34,16 +34,27 @@ def test_the_generator_is_deterministic_and_makes_the_stated_org(org: orgs.Org, 
     assert again.seed == org.seed and again.files == org.files
     assert orgs.generate(SMALL, seed=2).files != org.files
     assert org.live_rows == {
-        "departments": 20, "offices": 10, "custom_fields": 5, "custom_field_options": 500,
-        "custom_field_departments": 2, "custom_field_offices": 1, "candidate_tags": 50, "user_roles": 6,
-        "users": 101, "jobs": 20, "user_job_permissions": 300, "future_job_permissions": 20,
+        "departments": 20,
+        "offices": 10,
+        "custom_fields": 5,
+        "custom_field_options": 500,
+        "custom_field_departments": 2,
+        "custom_field_offices": 1,
+        "candidate_tags": 50,
+        "user_roles": 6,
+        "users": 101,
+        "jobs": 20,
+        "user_job_permissions": 300,
+        "future_job_permissions": 20,
     }
     assert org.changes == 43
     seed, manifests = orgs.write(org, tmp_path)
     assert seed.is_file() and (manifests / "users" / "users-00.yaml").is_file()
 
 
-def test_plan_reads_the_floor_plus_the_deactivated_users_list(org: orgs.Org, measured: runner.Measurement) -> None:
+def test_plan_reads_the_floor_plus_the_deactivated_users_list(
+    org: orgs.Org, measured: runner.Measurement
+) -> None:
     # Floor: 1 token request + one page per collection (every collection of the small org fits in one page
     # of 500): 1 + 12 = 13.
     assert measured.read_floor == 1 + sum(math.ceil(n / orgs.PAGE) for n in org.live_rows.values()) == 13
