@@ -45,6 +45,10 @@ class Attr:
 
     `ref` names the index kind of a reference ("department"); with `many`, the value is a set of them.
     `blank_is_none`: the API's "" means the same as null (free-form text cleared in the UI).
+    `negate`: a boolean the API stores negated (`active` is the API's `deactivated`): canonical
+    `not bool(api value)`, sent as `not canonical`.
+    `optional`: the manifest writes None by leaving the key out (a scope's "any department"): an absent
+    key reads as None (so it is never unmanaged), and `to_manifest` leaves a None out.
     """
 
     name: str
@@ -52,6 +56,8 @@ class Attr:
     ref: str | None = None
     many: bool = False
     blank_is_none: bool = False
+    negate: bool = False
+    optional: bool = False
 
     @property
     def api_key(self) -> str:
@@ -81,6 +87,8 @@ class Shape:
                 out[a.name] = _order(int(i) for i in value or [])
             elif a.ref is not None:
                 out[a.name] = None if value is None else int(value)
+            elif a.negate:
+                out[a.name] = not bool(value)
             else:
                 out[a.name] = None if a.blank_is_none and value == "" else value
         return out
@@ -91,6 +99,8 @@ class Shape:
         ok = True
         for a in self.attrs:
             if a.name not in data:
+                if a.optional:
+                    out[a.name] = None
                 continue
             value = data[a.name]
             if a.many:
@@ -116,7 +126,7 @@ class Shape:
             elif a.ref is not None:
                 out[a.api_key] = ref(value)
             else:
-                out[a.api_key] = value
+                out[a.api_key] = (not value) if a.negate else value
         return out
 
     def to_manifest(self, canonical: Mapping[str, Any], name_of: NameOf) -> dict[str, Any]:
@@ -125,6 +135,8 @@ class Shape:
             if a.name not in canonical:
                 continue
             value = canonical[a.name]
+            if a.optional and value is None:
+                continue
             if a.many:
                 out[a.name] = sorted(str(name_of(a.ref or "", h)) for h in value)
             elif a.ref is not None:
@@ -151,6 +163,8 @@ class Shape:
             elif a.ref is not None:
                 diff.compare(a.name, before, after, api=a.api_key, send=ref(after),
                              shown=(display(a.ref, before), display(a.ref, after)))
+            elif a.negate:
+                diff.compare(a.name, before, after, api=a.api_key, send=not after)
             else:
                 diff.compare(a.name, before, after, api=a.api_key)
         return diff
