@@ -171,10 +171,11 @@ def _figure_rows(size: Mapping[str, Any]) -> list[tuple[str, str]]:
         ("changes (planned / generated)", f"{size['changes']['planned']} / {size['changes']['expected']}"),
         ("reads (product / floor)", f"{reads['product']} / {reads['floor']} = {reads['ratio']:.3f}x"),
         (
-            "writes (product / bulk floor)",
-            f"{writes['product']} / {writes['bulk_floor']} = {writes['ratio_to_floor']:.2f}x",
+            "writes (product / bulk floor), for N changes",
+            f"{writes['product']} / {writes['bulk_floor']} = {writes['ratio_to_floor']:.2f}x, "
+            f"for {writes['changes']} changes",
         ),
-        ("writes planned (requests)", str(writes["planned"])),
+        ("writes the plan announced", str(writes["planned"])),
         ("validate wall (loading)", _s(size["loading"]["validate"]["wall_s"])),
         ("plan wall", _s(plan["wall_s"])),
         ("bare fetch loop wall", f"{_s(size['bare_fetch']['wall_s'])} ({size['bare_fetch']['pages']} pages)"),
