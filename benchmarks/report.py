@@ -134,7 +134,7 @@ def growth_ratios(results: Mapping[str, Mapping[str, Any]]) -> dict[str, float]:
 
 
 def machine() -> dict[str, Any]:
-    """The machine the figures were measured on."""
+    """The machine the figures were measured on, and its load when called (other work shares it)."""
     memory = ""
     try:
         with open("/proc/meminfo", encoding="ascii") as f:
@@ -143,11 +143,13 @@ def machine() -> dict[str, Any]:
     except (OSError, StopIteration, ValueError):
         pass
     nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else []
     return {
         "nproc": nproc,
         "python": platform.python_version(),
         "platform": platform.platform(),
         "memory": memory,
+        "load_average_1_5_15_min": load,
     }
 
 

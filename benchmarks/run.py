@@ -58,6 +58,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
+    load_at_start = report.machine()["load_average_1_5_15_min"]
 
     def progress(step: str) -> None:
         print(f"[{time.perf_counter() - started:7.1f} s] {step}", file=sys.stderr, flush=True)
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     output = {
         "date": time.strftime("%Y-%m-%d"),
         "command": "benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "machine": report.machine(),
+        "machine": {**report.machine(), "load_average_at_start": load_at_start},
         "targets": [
             {"key": t.key, "text": t.text, "limit": t.limit, "unit": t.unit}
             for t in (*report.TARGETS, report.GROWTH)
