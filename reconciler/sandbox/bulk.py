@@ -28,6 +28,7 @@ import random
 import sys
 import traceback
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from reconciler.sandbox import ops_fields, ops_jobs, ops_org, ops_users
@@ -178,7 +179,7 @@ def purge(store: Store, now: float) -> None:
             store.delete("bulk_requests", job["record_id"])
 
 
-def visible_to(ctx: Ctx, client_id: str) -> Any:
+def visible_to(ctx: Ctx, client_id: str) -> Callable[[dict[str, Any]], bool]:
     """List predicate: a client sees only its own bulk requests `[seed]`."""
     owners = {job["record_id"]: job["client_id"] for job in ctx.store.bulk.values()}
     return lambda row: owners.get(row["id"]) == client_id

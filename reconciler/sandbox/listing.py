@@ -145,12 +145,12 @@ def _holds_option(value: Any, option: Row) -> bool:
     if isinstance(value, Mapping):
         if "value" in value:
             return _holds_option(value["value"], option)
-        return value.get("id") == option["id"] or value.get("name") == option["name"]
+        return bool(value.get("id") == option["id"] or value.get("name") == option["name"])
     if isinstance(value, list):
         return any(_holds_option(v, option) for v in value)
     if isinstance(value, bool):
         return False
-    return value == option["id"] or value == option["name"]
+    return bool(value == option["id"] or value == option["name"])
 
 
 def _match(value: Any, wanted: set[Any]) -> bool:
