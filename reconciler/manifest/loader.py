@@ -8,9 +8,11 @@ never see malformed data). The result exists only when there is no problem at al
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from types import MappingProxyType
 
 from reconciler.errors import ManifestError, Problem
@@ -28,6 +30,29 @@ def load(paths: Sequence[str | os.PathLike[str]]) -> Manifest:
 
     Raises ManifestError carrying every problem found, ranked, one per line.
     """
+    with _cyclic_gc_paused():
+        return _load(paths)
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the duration (restoring whatever state it had).
+
+    Loading allocates hundreds of thousands of long-lived containers (nodes, values, locations,
+    entries) and no reference cycles; each collection the allocations trigger traverses everything
+    allocated so far, which made up over half of the loading time of a 100k-object folder. Memory
+    is unaffected (reference counting frees all but cycles, and none are made); the collector runs
+    again as usual afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load(paths: Sequence[str | os.PathLike[str]]) -> Manifest:
     files, problems = discover(paths)
     texts: list[FileText] = []
     docs: list[Document] = []
