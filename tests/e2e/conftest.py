@@ -54,6 +54,14 @@ class Server:
     def state(self) -> dict[str, Any]:
         return dict(self.admin("GET", "/_sandbox/state"))
 
+    def stop(self) -> None:
+        """Terminate the server and close its pipes (an open pipe is a ResourceWarning, i.e. an error)."""
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        for pipe in (self.process.stdout, self.process.stderr):
+            if pipe is not None:
+                pipe.close()
+
 
 def start_server(*args: str) -> Server:
     process = subprocess.Popen(
@@ -74,8 +82,7 @@ def server() -> Iterator[Server]:
     try:
         yield srv
     finally:
-        srv.process.terminate()
-        srv.process.wait(timeout=10)
+        srv.stop()
 
 
 @dataclass(frozen=True)

@@ -33,8 +33,7 @@ def serve(*args: str, seed: Path | None = None) -> Iterator[Server]:
     try:
         yield srv
     finally:
-        srv.process.terminate()
-        srv.process.wait(timeout=10)
+        srv.stop()
 
 
 @pytest.fixture

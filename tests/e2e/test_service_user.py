@@ -45,8 +45,7 @@ def non_admin_server(tmp_path: Path) -> Iterator[Server]:
     try:
         yield srv
     finally:
-        srv.process.terminate()
-        srv.process.wait(timeout=10)
+        srv.stop()
 
 
 def test_plan_apply_and_export_work_as_the_service_user(server: Server, tmp_path: Path) -> None:

@@ -29,7 +29,8 @@ def serve(*args: str) -> Iterator[str]:
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )
     lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr or []], daemon=True).start()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr or []], daemon=True)
+    reader.start()
     try:
         line = lines.get(timeout=30)
         assert line.startswith("Sandbox listening on http://127.0.0.1:"), line
@@ -37,6 +38,9 @@ def serve(*args: str) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+        reader.join(timeout=15)  # then close the pipe: left open it is a ResourceWarning, i.e. an error
+        if proc.stderr is not None:
+            proc.stderr.close()
     assert proc.returncode == 0
 
 
