@@ -1,5 +1,6 @@
 """Candidate tags: the organisation's tag dictionary. Identity is the exact (case-sensitive) name.
 
+The canonical shape is the name alone, so a matched tag never differs: planning is creates and deletes.
 There is no rename endpoint: `previously:` on a tag plans a create of the new name and a delete of the
 old one, and deleting a tag strips it from every candidate, so that delete is destructive.
 """
@@ -7,7 +8,7 @@ old one, and deleting a tag strips it from every candidate, so that delete is de
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.errors import Problem
@@ -17,10 +18,12 @@ from reconciler.manifest.model import Entry
 from reconciler.plan import Change, FieldChange, Settle, Write
 from reconciler.planner.context import Context
 from reconciler.resources.base import Collection, Family, Phase, ResourceType
+from reconciler.resources.canonical import Attr, Shape
 from reconciler.resources.exporting import Exporting
 from reconciler.resources.registry import REGISTRY
 
 PATH = "/v3/candidate_tags"
+SHAPE = Shape((Attr("name"),))
 
 CANDIDATE_TAG = ObjectDef(
     "candidate_tag",
@@ -39,13 +42,17 @@ CANDIDATE_TAG = ObjectDef(
 
 
 def plan_candidate_tags(ctx: Context) -> None:
+    """Match each entry to the live tag with its exact name; create the missing ones; delete renamed-away
+    and (under `prune: enforce`) unlisted ones."""
     live = ctx.live_rows("candidate_tags")
     by_name: dict[str, list[int]] = defaultdict(list)
     for live_id, row in live.items():
-        by_name[str(row.get("name"))].append(live_id)
+        by_name[_identity(SHAPE.from_api(row))].append(live_id)
     claimed: set[int] = set()
     for entry in ctx.entries("candidate_tags"):
-        name = str(entry.data["name"])
+        desired = SHAPE.from_manifest(entry.data, _no_references)
+        assert desired is not None  # only an unresolved reference gives None, and a tag has none
+        name = _identity(desired)
         ids = by_name.get(name, [])
         if len(ids) > 1:
             ctx.problem(entry.source, f'{len(ids)} live candidate tags are named "{name}" (ids {sorted(ids)})')
@@ -54,11 +61,7 @@ def plan_candidate_tags(ctx: Context) -> None:
             claimed.add(ids[0])
             ctx.same("candidate_tag")
         else:
-            write = Write("POST", PATH, {"name": name}, Settle(PATH, {}, {"name": name}))
-            olds = [o for o in entry.data.get("previously", []) if by_name.get(str(o))]
-            reasons = (f'renamed from "{olds[0]}": tags cannot be renamed, so this is a create and a delete',) if olds else ()
-            ctx.add("candidate_tag", Change("create", "candidate_tag", name, f"candidate_tag:{name}",
-                                             fields={"name": FieldChange(None, name)}, reasons=reasons, writes=(write,)))
+            ctx.add("candidate_tag", _create(desired, entry.data.get("previously", []), by_name))
         for old in entry.data.get("previously", []):
             for live_id in by_name.get(str(old), []):
                 if live_id in claimed:
@@ -85,6 +88,26 @@ def plan_candidate_tags(ctx: Context) -> None:
             ctx.add_unmanaged("candidate_tag", name, live_id)
 
 
+def _identity(canonical: Mapping[str, Any]) -> str:
+    """A tag's identity: its exact name (case-sensitive, no trimming)."""
+    return str(canonical["name"])
+
+
+def _create(desired: Mapping[str, Any], previously: Sequence[Any], by_name: Mapping[str, list[int]]) -> Change:
+    name = _identity(desired)
+    diff = SHAPE.diff(desired, {}, _no_references)
+    write = Write("POST", PATH, diff.body, Settle(PATH, {}, {"name": name}))
+    olds = [o for o in previously if by_name.get(str(o))]
+    reasons = (f'renamed from "{olds[0]}": tags cannot be renamed, so this is a create and a delete',) if olds else ()
+    return Change("create", "candidate_tag", name, f"candidate_tag:{name}", fields=diff.fields, reasons=reasons,
+                  writes=(write,))
+
+
+def _no_references(kind: str, *_: Any) -> None:
+    """The resolver, display and name writer of a shape without references: never called."""
+    raise AssertionError(f"a candidate tag has no references ({kind})")
+
+
 def _delete(live_id: int, name: str, reason: str) -> Change:
     write = Write("DELETE", f"{PATH}/{live_id}", None, Settle(PATH, {}, {"id": live_id}, "absent"))
     return Change("delete", "candidate_tag", name, f"candidate_tag:{live_id}", live_id, destructive=True,
@@ -95,8 +118,13 @@ def _check(entries: Sequence[Entry], _checking: Checking) -> list[Problem]:
     return duplicates(entries, by_field("name"), "candidate tag") + renames(entries, "candidate tag")
 
 
+def export_item(row: Mapping[str, Any]) -> str:
+    """A live tag's manifest item: `to_manifest(from_api(row))` in its shorthand, the bare name."""
+    return str(SHAPE.to_manifest(SHAPE.from_api(row), _no_references)["name"])
+
+
 def _export(exporting: Exporting) -> list[Any]:
-    return sorted((str(t["name"]) for t in exporting.live.get("candidate_tags").values()), key=str)
+    return sorted(export_item(t) for t in exporting.live.get("candidate_tags").values())
 
 
 def _plan_reads(_entries: Sequence[Entry]) -> frozenset[str]:

@@ -12,6 +12,7 @@ from reconciler.resources.exporting import Exporting
 from reconciler.resources.registry import REGISTRY, phases
 
 SECTION = "departments"
+#: Canonical fields: name, external_id, parent (the tree's own; no extra fields).
 TREE = trees.Tree(SECTION, "department", "departments", "/v3/departments", "department")
 
 DEPARTMENT = tree_manifest.definition(

@@ -1,4 +1,10 @@
-"""Export of the two tree families: parents before children, siblings by name."""
+"""Export of the tree families: parents before children, siblings by name.
+
+An item is `to_manifest(from_api(row))` of the tree's shape, with two keys left out so that planning the
+export is a no-op without managing more than the live object says: `external_id` when the object has none
+(absent = unmanaged), and a foreign reference whose target cannot be written (a contact whose user is not
+readable): leaving it out keeps it as it is, where writing null would clear it.
+"""
 
 from __future__ import annotations
 
@@ -29,13 +35,23 @@ def _sibling_order(row: Mapping[str, Any]) -> tuple[str, Any]:
     return (str(row.get("name")), row["id"])
 
 
-def items(exporting: Exporting, tree: Tree, ref: Callable[[Any], Any]) -> list[dict[str, Any]]:
-    """The tree's manifest items (name, external_id, parent written by `ref`), in tree order."""
-    out = []
-    for row in tree_order(exporting.live.get(tree.collection)):
-        item: dict[str, Any] = {"name": row["name"]}
-        if row.get("external_id"):
-            item["external_id"] = row["external_id"]
-        item["parent"] = ref(row.get("parent_id"))
-        out.append(item)
+def item(exporting: Exporting, tree: Tree, ref: Callable[[Any], Any], row: Mapping[str, Any]) -> dict[str, Any]:
+    """One live object's manifest item; `ref` writes a reference to an object of the same tree."""
+    canonical = tree.shape.from_api(row)
+
+    def name_of(kind: str, live_id: Any) -> Any:
+        foreign = tree.foreign_by_kind.get(kind)
+        return ref(live_id) if foreign is None else foreign.export(exporting, live_id)
+
+    out = tree.shape.to_manifest(canonical, name_of)
+    if not canonical["external_id"]:
+        del out["external_id"]
+    for attr in tree.extra:
+        if attr.ref in tree.foreign_by_kind and canonical[attr.name] is not None and out[attr.name] is None:
+            del out[attr.name]
     return out
+
+
+def items(exporting: Exporting, tree: Tree, ref: Callable[[Any], Any]) -> list[dict[str, Any]]:
+    """The tree's manifest items, in tree order (see `item`)."""
+    return [item(exporting, tree, ref, row) for row in tree_order(exporting.live.get(tree.collection))]

@@ -1,26 +1,72 @@
-"""Planning shared by the two tree families (departments, offices): names, external ids and parents.
+"""Planning shared by the tree families (departments, offices): names, external ids, parents, and the
+family's own fields.
 
-The API cannot delete either.
+A family declares its tree as a `Tree`: the section, collection and path, and its canonical `Shape`
+(name, external_id, parent, then the family's `extra` attributes). References to another family's objects
+(`Attr.ref` naming a kind that is not the tree's own) are declared as `Foreign`: how the manifest's value
+resolves, how the plan shows a live value, how export writes it, and whether a target created by the same
+plan is set in a later phase. This module knows no tree by name.
+
+The API cannot delete tree objects.
 
 Identity: `external_id` when given, else `name`, else a `previously` name. The matched live object is
 renamed, re-keyed or re-parented by PATCH; an unmatched entry is created (parents first).
 
 Bulk rows run in any order on Greenhouse's side, so a PATCH that changes `parent_id` (whose place in the
-shallowest-first order matters) is never bulk-able. Office names are unique [inferred: office-names-unique]
-(the sandbox enforces it; department names are not): office renames that wait for each other are sent first, one PATCH each, in
-the order `reconciler/planner/renames.py` gives, swaps and cycles through a temporary name.
+shallowest-first order matters) is never bulk-able. When a tree's names are unique (`Tree.unique_names`),
+renames that wait for each other are sent first, one PATCH each, in the order
+`reconciler/planner/renames.py` gives, swaps and cycles through a temporary name.
+
+Trees may be thousands of levels deep: the final-tree cycle check, the depths and the parents-first order
+of creates each visit every node once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from reconciler.manifest.model import Entry
+from reconciler.manifest.model import Entry, Source
 from reconciler.plan import Change, FieldChange, Settle, Write
-from reconciler.planner.context import Context, Diff, Handle, Index, LiveNames, match_one, path_ref, ref
+from reconciler.planner.context import Context, Handle, Index, path_ref
 from reconciler.planner.renames import RenameOrder, order_renames, temporary_rename
+from reconciler.resources.canonical import Attr, Shape
+from reconciler.resources.matching import LiveNames, match_one
+
+if TYPE_CHECKING:
+    from reconciler.resources.exporting import Exporting
+
+H = TypeVar("H", bound=Hashable)
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """A foreign reference whose target this plan creates is set by a PATCH of its own in `phase`
+    (which runs after the target's phase); the change's key is f"{tree type}:{key}:{object}"."""
+
+    phase: str
+    key: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Foreign:
+    """A reference from a tree object to another family's object (`Attr.ref == kind`).
+
+    `resolve(ctx, value, where)`: the manifest's value -> a handle (a live id, or the key of the change
+    that creates it), or None with a problem recorded at `where`. `show(ctx, live id)`: what the plan
+    shows for the live value (the desired side is shown as the manifest writes it). `export(exporting,
+    live id)`: what a manifest writes, or None when it cannot be written (export then leaves the key out,
+    unmanaged). `deferred`: set a target created by this plan later (else it is sent as a `$ref`).
+    """
+
+    kind: str
+    resolve: Callable[[Context, Any, Source], Handle | None]
+    show: Callable[[Context, Any], Any]
+    export: Callable[[Exporting, Any], Any]
+    deferred: Deferred | None = None
 
 
 @dataclass(frozen=True)
@@ -32,6 +78,20 @@ class Tree:
     noun: str
     #: Whether Greenhouse refuses two objects with one name, so renames must be ordered.
     unique_names: bool = False
+    #: The family's own canonical fields, after name, external_id and parent.
+    extra: tuple[Attr, ...] = ()
+    #: The references of `extra` to other families' objects, by the kind their `Attr.ref` names.
+    foreign: tuple[Foreign, ...] = ()
+
+    @cached_property
+    def shape(self) -> Shape:
+        """name, external_id, parent (a reference to this tree's own index kind), then `extra`."""
+        return Shape((Attr("name"), Attr("external_id"), Attr("parent", api="parent_id", ref=self.type),
+                      *self.extra))
+
+    @cached_property
+    def foreign_by_kind(self) -> Mapping[str, Foreign]:
+        return {f.kind: f for f in self.foreign}
 
 
 def index(ctx: Context, tree: Tree) -> None:
@@ -87,42 +147,42 @@ def plan_tree(ctx: Context, tree: Tree, matches: dict[int, int | None]) -> None:
     creates: list[tuple[Change, Handle | None]] = []
     updates: list[Change] = []
     final_parent: dict[Handle, Handle | None] = {i: r.get("parent_id") for i, r in live.items()}
-    sequence = _order_renames(ctx, tree, matches)
+    entries = ctx.entries(tree.section)
+    sequence = _order_renames(ctx, tree, matches, entries)
     separate = {step.key for step in sequence.steps if step.ordered}
-    for pos, entry in enumerate(ctx.entries(tree.section)):
-        data = entry.data
+    for pos, entry in enumerate(entries):
         if pos not in matches:
             continue
+        desired = tree.shape.from_manifest(entry.data, _resolver(ctx, tree, entry))
+        if desired is None:
+            continue
         live_id = matches[pos]
-        row = live.get(live_id) if live_id is not None else None
-        parent: Handle | None = None
-        parent_managed = "parent" in data
-        if parent_managed and data["parent"] is not None:
-            parent = ctx.resolve(tree.type, data["parent"], entry.at("parent"))
-            if parent is None:
-                continue
-        handle: Handle = live_id if live_id is not None else create_key(tree, data)
-        if parent_managed:
-            final_parent[handle] = parent
-        if row is None:
-            creates.append((_create(ctx, tree, entry, parent if parent_managed else None), parent))
+        handle: Handle = live_id if live_id is not None else create_key(tree, entry.data)
+        if "parent" in desired:
+            final_parent[handle] = desired["parent"]
+        if live_id is None:
+            creates.append((_create(ctx, tree, entry, desired), desired.get("parent")))
+            continue
+        change = _update(ctx, tree, entry, desired, live[live_id], rename=live_id not in separate)
+        if change is None:
+            ctx.same(tree.type)
         else:
-            change = _update(ctx, tree, entry, row, parent_managed, parent, rename=live_id not in separate)
-            if change is None:
-                ctx.same(tree.type)
-            else:
-                updates.append(change)
+            updates.append(change)
 
-    if not _check_cycles(ctx, tree, final_parent, index):
+    cycle = find_cycle(final_parent)
+    if cycle is not None:
+        names = " -> ".join(str(index.display(n)) for n in [*cycle, cycle[0]])
+        ctx.problem(tree.section, f"the planned {tree.noun} tree has a cycle: {names}")
         return
     for change in _parents_first(creates):
         ctx.add(tree.type, change)
-    for change in _rename_steps(ctx, tree, sequence, updates):
+    for change in _rename_steps(tree, sequence, updates):
         ctx.add(tree.type, change)
     # Updates that move nothing first (order-independent, so they form one run of bulk rows); then moves,
     # shallowest first in the final tree: when a node moves under a new parent, that parent's chain is
     # already final, so no intermediate state has a cycle (which the API would refuse).
-    for change in sorted(updates, key=lambda c: ("parent" in c.fields, _depth(final_parent, c.id))):
+    depth = depths(final_parent)
+    for change in sorted(updates, key=lambda c: ("parent" in c.fields, 0 if c.id is None else depth[c.id])):
         ctx.add(tree.type, change)
 
     if tree.section in ctx.manifest.present and ctx.prune_mode(tree.section) != "off":
@@ -132,12 +192,112 @@ def plan_tree(ctx: Context, tree: Tree, matches: dict[int, int | None]) -> None:
                 ctx.add_unmanaged(tree.type, str(row.get("name")), live_id)
 
 
-def _order_renames(ctx: Context, tree: Tree, matches: dict[int, int | None]) -> RenameOrder[int]:
+def _resolver(ctx: Context, tree: Tree, entry: Entry) -> Callable[[str, Any, str], Handle | None]:
+    """References of one entry: the tree's own (and any indexed kind) through the context's indexes,
+    another family's through its `Foreign`; problems are located at the entry's key."""
+    def resolve(kind: str, value: Any, relative: str) -> Handle | None:
+        foreign = tree.foreign_by_kind.get(kind)
+        if foreign is not None:
+            return foreign.resolve(ctx, value, entry.at(relative))
+        return ctx.resolve(kind, value, entry.at(relative))
+
+    return resolve
+
+
+def _display(ctx: Context, tree: Tree) -> Callable[[str, Handle | None], Any]:
+    """What the plan shows for a reference: a tree object's name, or the foreign kind's `show`."""
+    def display(kind: str, handle: Handle | None) -> Any:
+        foreign = tree.foreign_by_kind.get(kind)
+        if foreign is not None:
+            return foreign.show(ctx, handle)
+        return ctx.indices[kind].display(handle)
+
+    return display
+
+
+def _split_deferred(tree: Tree, desired: dict[str, Any]) -> list[tuple[Attr, Foreign, str]]:
+    """Take out of `desired` the foreign references to objects this plan creates that are set later."""
+    out: list[tuple[Attr, Foreign, str]] = []
+    for attr in tree.extra:
+        foreign = tree.foreign_by_kind.get(attr.ref or "")
+        value = desired.get(attr.name)
+        if foreign is not None and foreign.deferred is not None and isinstance(value, str):
+            del desired[attr.name]
+            out.append((attr, foreign, value))
+    return out
+
+
+def _as_written(tree: Tree, entry: Entry, fields: dict[str, FieldChange]) -> None:
+    """Show the desired side of foreign references as the manifest writes them (an email as typed)."""
+    for attr in tree.extra:
+        if attr.name in fields and attr.ref in tree.foreign_by_kind:
+            fields[attr.name] = FieldChange(fields[attr.name].before, entry.data[attr.name])
+
+
+def _create(ctx: Context, tree: Tree, entry: Entry, desired: dict[str, Any]) -> Change:
+    """The POST of a new object: every desired field that is not none (references as ids or `$ref`s)."""
+    data = entry.data
+    key = create_key(tree, data)
+    for attr, foreign, target in _split_deferred(tree, desired):
+        _defer(ctx, tree, entry, key, attr, foreign, None, target)
+    diff = tree.shape.diff(desired, {}, _display(ctx, tree))
+    _as_written(tree, entry, diff.fields)
+    write = Write("POST", tree.path, diff.body, Settle(tree.path, {}, {"name": data["name"]}))
+    return Change("create", tree.type, str(data["name"]), key, writes=(write,), fields=diff.fields)
+
+
+def _update(ctx: Context, tree: Tree, entry: Entry, desired: dict[str, Any], row: Mapping[str, Any], *,
+            rename: bool) -> Change | None:
+    """The PATCH of one matched object, or None when nothing differs. `rename=False` leaves the name out
+    (an ordered rename step of its own sets it). Bulk-able unless it moves the object (`parent_id`)."""
+    data = entry.data
+    live_id = int(row["id"])
+    before = tree.shape.from_api(row)
+    display = _display(ctx, tree)
+    for attr, foreign, target in _split_deferred(tree, desired):
+        _defer(ctx, tree, entry, live_id, attr, foreign, foreign.show(ctx, before[attr.name]), target)
+    names = [n for n in desired if rename or n != "name"]
+    diff = tree.shape.diff(desired, before, display, names)
+    if not diff.body:
+        return None
+    _as_written(tree, entry, diff.fields)
+    if "name" in diff.fields:
+        diff.reasons.append(f'renamed from "{row.get("name")}"')
+    if "parent" in diff.fields:
+        diff.reasons.append("moved to the top level" if desired["parent"] is None else "moved")
+    body = diff.body
+    path = f"{tree.path}/{live_id}"
+    settle = Settle(tree.path, {"ids": [live_id]}, {"id": live_id, **body})
+    moves = "parent" in diff.fields
+    write = Write("PATCH", path, body, settle, bulk=None if moves else f"PATCH {tree.path}/bulk",
+                  bulk_item=None if moves else {"id": live_id, **body})
+    return Change("update", tree.type, str(data["name"]), f"{tree.type}:{live_id}", live_id,
+                  fields=diff.fields, reasons=tuple(diff.reasons), writes=(write,))
+
+
+def _defer(ctx: Context, tree: Tree, entry: Entry, obj: Handle, attr: Attr, foreign: Foreign, before: Any,
+           target: str) -> None:
+    """Set `attr` of `obj` to `target`, an object this plan creates, in the deferred phase."""
+    assert foreign.deferred is not None
+    body = {attr.api_key: {"$ref": target}}
+    settle = Settle(tree.path, {}, {"name": entry.data["name"], **body})
+    write = Write("PATCH", f"{tree.path}/{path_ref(obj)}", body, settle)
+    ctx.add(foreign.deferred.phase, Change(
+        "update", tree.type, str(entry.data["name"]), f"{tree.type}:{foreign.deferred.key}:{obj}",
+        obj if isinstance(obj, int) else None,
+        fields={attr.name: FieldChange(before, entry.data[attr.name])},
+        reasons=(foreign.deferred.reason,), writes=(write,)))
+
+
+# -- renames of unique names -------------------------------------------------------------------------
+
+
+def _order_renames(ctx: Context, tree: Tree, matches: dict[int, int | None],
+                   entries: tuple[Entry, ...]) -> RenameOrder[int]:
     """The safe order of this tree's renames when names are unique (else none); warns about blocked ones."""
     if not tree.unique_names:
         return RenameOrder(())
     live = ctx.live_rows(tree.collection)
-    entries = ctx.entries(tree.section)
     renames = {live_id: (str(live[live_id].get("name")), str(entries[pos].data["name"]))
                for pos, live_id in matches.items() if live_id is not None}
     renames = {k: v for k, v in renames.items() if v[0] != v[1]}
@@ -151,7 +311,7 @@ def _order_renames(ctx: Context, tree: Tree, matches: dict[int, int | None]) -> 
     return sequence
 
 
-def _rename_steps(ctx: Context, tree: Tree, sequence: RenameOrder[int], updates: list[Change]) -> list[Change]:
+def _rename_steps(tree: Tree, sequence: RenameOrder[int], updates: list[Change]) -> list[Change]:
     """One single-PATCH change per ordered rename step, in the sequence's order.
 
     The object's other changes (parent, location, ...) stay in its regular update, which runs after every
@@ -180,172 +340,74 @@ def _rename_steps(ctx: Context, tree: Tree, sequence: RenameOrder[int], updates:
     return out
 
 
-def _extra_fields(ctx: Context, tree: Tree, entry: Entry) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Office-only managed fields: (manifest-name -> desired value for display, api-name -> value to send)."""
-    shown: dict[str, Any] = {}
-    api: dict[str, Any] = {}
-    if tree.type != "office":
-        return shown, api
-    data = entry.data
-    if "location" in data:
-        shown["location"] = data["location"]
-        api["location"] = data["location"]
-    if "primary_contact" in data:
-        email = data["primary_contact"]
-        shown["primary_contact"] = email
-        api["primary_in_house_contact_user_id"] = None if email is None else _user_id(ctx, email, entry)
-    return shown, api
-
-
-def _user_id(ctx: Context, email: str, entry: Entry) -> Handle | None:
-    """The live id of the user with `email`, or the key of the user's create in this plan, or a problem."""
-    wanted = email.lower()
-    found = list(ctx.rows_keyed("users", "every email, lower-case", _emails).get(wanted, ()))
-    if len(found) == 1:
-        return found[0]
-    if not found and any(str(e.data.get("email", "")).lower() == wanted for e in ctx.entries("users")):
-        return f"user:{wanted}"  # created by this plan (users come after offices): set in a later change
-    if not found:
-        ctx.problem(
-            entry.at("primary_contact"),
-            f'unknown user "{email}" (the primary contact must be an existing Greenhouse user)',
-        )
-    else:
-        ctx.problem(entry.at("primary_contact"), f'ambiguous user "{email}": ids {sorted(found)}')
-    return None
-
-
-def _emails(user: Mapping[str, Any]) -> list[str]:
-    """A user's primary and other email addresses, lower-cased (the index key of primary contacts)."""
-    return [str(e).lower() for e in [user.get("primary_email"), *(user.get("emails") or [])] if e]
-
-
-def _create(ctx: Context, tree: Tree, entry: Entry, parent: Handle | None) -> Change:
-    data = entry.data
-    key = create_key(tree, data)
-    body: dict[str, Any] = {"name": data["name"]}
-    fields: dict[str, FieldChange] = {"name": FieldChange(None, data["name"])}
-    if data.get("external_id") is not None:
-        body["external_id"] = data["external_id"]
-        fields["external_id"] = FieldChange(None, data["external_id"])
-    if parent is not None:
-        body["parent_id"] = ref(parent)
-        fields["parent"] = FieldChange(None, ctx.indices[tree.type].display(parent))
-    shown, api = _extra_fields(ctx, tree, entry)
-    contact = api.pop(CONTACT, None)
-    if isinstance(contact, str):
-        _defer_contact(ctx, tree, entry, key, None, contact)
-        shown.pop("primary_contact")
-    elif contact is not None:
-        body[CONTACT] = contact
-    for k, v in shown.items():
-        if v is not None:
-            fields[k] = FieldChange(None, v)
-    body.update({k: v for k, v in api.items() if v is not None})
-    match = {"name": data["name"]}
-    write = Write("POST", tree.path, body, Settle(tree.path, {}, match))
-    return Change("create", tree.type, str(data["name"]), key, writes=(write,), fields=fields)
-
-
-CONTACT = "primary_in_house_contact_user_id"
-
-
-def _defer_contact(ctx: Context, tree: Tree, entry: Entry, office: Handle, before: Any, user_key: str) -> None:
-    """Set an office's primary contact to a user this plan creates, after the users phase."""
-    body = {CONTACT: {"$ref": user_key}}
-    settle = Settle(tree.path, {}, {"name": entry.data["name"], CONTACT: {"$ref": user_key}})
-    write = Write("PATCH", f"{tree.path}/{path_ref(office)}", body, settle)
-    ctx.add("office_contact", Change(
-        "update", tree.type, str(entry.data["name"]), f"{tree.type}:contact:{office}",
-        office if isinstance(office, int) else None,
-        fields={"primary_contact": FieldChange(before, entry.data["primary_contact"])},
-        reasons=("the contact is a user created by this apply, so it is set after the user exists",),
-        writes=(write,)))
-
-
-def _update(
-    ctx: Context, tree: Tree, entry: Entry, row: Any, parent_managed: bool, parent: Handle | None, *, rename: bool
-) -> Change | None:
-    """The PATCH of one matched object, or None when nothing differs. `rename=False` leaves the name out
-    (an ordered rename step of its own sets it). Bulk-able unless it moves the object (`parent_id`)."""
-    data = entry.data
-    live_id = int(row["id"])
-    index = ctx.indices[tree.type]
-    diff = Diff()
-    if rename:
-        diff.rename(row.get("name"), data["name"])
-    if "external_id" in data:
-        diff.compare("external_id", row.get("external_id"), data["external_id"])
-    if parent_managed and diff.compare("parent", row.get("parent_id"), parent, api="parent_id", send=ref(parent),
-                                       shown=(index.display(row.get("parent_id")), index.display(parent))):
-        diff.reasons.append("moved to the top level" if parent is None else "moved")
-    shown, api = _extra_fields(ctx, tree, entry)
-    if "location" in shown:
-        diff.compare("location", row.get("location"), api["location"])
-    if "primary_contact" in shown:
-        before = _email_of(ctx, row.get(CONTACT))
-        if isinstance(api[CONTACT], str):
-            _defer_contact(ctx, tree, entry, live_id, before, api[CONTACT])
-        else:
-            diff.compare("primary_contact", row.get(CONTACT), api[CONTACT], api=CONTACT,
-                         shown=(before, shown["primary_contact"]))
-    if not diff.body:
-        return None
-    body, fields, reasons = diff.body, diff.fields, diff.reasons
-    path = f"{tree.path}/{live_id}"
-    settle = Settle(tree.path, {"ids": [live_id]}, {"id": live_id, **body})
-    moves = "parent_id" in body
-    write = Write("PATCH", path, body, settle, bulk=None if moves else f"PATCH {tree.path}/bulk",
-                  bulk_item=None if moves else {"id": live_id, **body})
-    return Change("update", tree.type, str(data["name"]), f"{tree.type}:{live_id}", live_id,
-                  fields=fields, reasons=tuple(reasons), writes=(write,))
-
-
-def _email_of(ctx: Context, user_id: Any) -> Any:
-    if user_id is None:
-        return None
-    row = ctx.live_rows("users").get(int(user_id))
-    return row.get("primary_email") if row else f"user {user_id}"
+# -- the final tree: linear in its size ----------------------------------------------------------------
 
 
 def _parents_first(creates: list[tuple[Change, Handle | None]]) -> list[Change]:
-    """Order creates so that a create whose parent is another create comes after it."""
+    """Order creates so that a create whose parent is another create comes after it (planned order otherwise).
+
+    Iterative, each create placed once: a chain of new objects may be thousands deep, given in any order.
+    """
     pending = {c.key: (c, parent) for c, parent in creates}
-    done: list[Change] = []
     placed: set[str] = set()
-
-    def visit(key: str, trail: frozenset[str]) -> None:
-        if key in placed or key in trail:
-            return
-        change, parent = pending[key]
-        if isinstance(parent, str) and parent in pending:
-            visit(parent, trail | {key})
-        placed.add(key)
-        done.append(change)
-
-    for c, _ in creates:
-        visit(c.key, frozenset())
+    done: list[Change] = []
+    for change, _ in creates:
+        chain: list[str] = []
+        key: Handle | None = change.key
+        while isinstance(key, str) and key in pending and key not in placed:
+            placed.add(key)
+            chain.append(key)
+            key = pending[key][1]
+        done.extend(pending[k][0] for k in reversed(chain))
     return done
 
 
-def _depth(parents: dict[Handle, Handle | None], node: Handle | None) -> int:
-    depth = 0
-    while node is not None and depth <= len(parents):
-        node = parents.get(node)
-        depth += 1
-    return depth
+def find_cycle(parents: Mapping[H, H | None]) -> list[H] | None:
+    """A parent cycle, from its least node (by `str`) round to the node before it; None when every chain
+    ends at the top level (a parent outside `parents` is top level).
 
-
-def _check_cycles(ctx: Context, tree: Tree, parents: dict[Handle, Handle | None], index: Index) -> bool:
-    """After the plan, every parent chain must end at the top level. False (and a problem) when one does not."""
-    for start in sorted(parents, key=str):
-        seen: list[Handle] = []
-        node: Handle | None = start
-        while node is not None and node not in seen:
-            seen.append(node)
+    One pass with colouring: a node is walked once, and a walk stops at a node settled by an earlier walk.
+    Each node has one parent, so every cycle is found; the one holding the least cycle node is returned.
+    """
+    walking, settled = 1, 2
+    colour: dict[H, int] = {}
+    best: list[H] | None = None
+    for start in parents:
+        walk: list[H] = []
+        node: H | None = start
+        while node is not None and node not in colour:
+            colour[node] = walking
+            walk.append(node)
             node = parents.get(node)
-        if node is not None and node == start:
-            names = " -> ".join(str(index.display(n)) for n in [*seen, start])
-            ctx.problem(tree.section, f"the planned {tree.noun} tree has a cycle: {names}")
-            return False
-    return True
+        if node is not None and colour[node] == walking:  # back into this walk: a cycle
+            loop = walk[walk.index(node):]
+            first = min(range(len(loop)), key=lambda i: str(loop[i]))
+            loop = loop[first:] + loop[:first]
+            if best is None or str(loop[0]) < str(best[0]):
+                best = loop
+        for n in walk:
+            colour[n] = settled
+    return best
+
+
+def depths(parents: Mapping[H, H | None]) -> dict[H, int]:
+    """Each node's level in the final tree (1 = top level; a parent outside `parents` is top level).
+
+    Memoised: a walk stops at a node whose depth is known, so each node is visited once. `parents` must
+    have no cycle (`find_cycle` first); a cycle raises ValueError.
+    """
+    depth: dict[H, int] = {}
+    for start in parents:
+        walk: list[H] = []
+        node: H | None = start
+        while node is not None and node not in depth:
+            depth[node] = 0  # on this walk
+            walk.append(node)
+            node = parents.get(node)
+        level = 0 if node is None else depth[node]
+        if node is not None and level == 0:
+            raise ValueError(f"parent cycle through {node!r}")
+        for n in reversed(walk):
+            level += 1
+            depth[n] = level
+    return depth

@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from reconciler.errors import PlanError
-from reconciler.plan import Plan
+from reconciler.live import read_for_manifest
+from reconciler.plan import FieldChange, Plan
 from reconciler.planner import build_plan
 from tests.builders import dept, live, manifest, office, user
+from tests.harness import Rig, seed
 
 
 def actions(plan: Plan) -> list[tuple[str, str, str]]:
@@ -181,3 +185,127 @@ def test_swapping_parent_and_child_moves_the_future_parent_first_so_no_step_is_a
     plan = build_plan(m, live(departments=[ENG, PLAT]))
     assert writes(plan) == [("PATCH", "/v3/departments/11", {"parent_id": None}),
                             ("PATCH", "/v3/departments/10", {"parent_id": 11})]
+
+
+# -- offices: location and primary contact ------------------------------------------------------------
+
+
+def test_a_blank_live_location_is_none_so_location_null_is_no_change() -> None:
+    plan = build_plan(manifest(offices=[{"name": "Berlin", "location": None}]), live(offices=[office(112, "Berlin", location="")]))
+    assert plan.changes == () and plan.unchanged == {"office": 1}
+
+
+def test_a_blank_live_location_is_shown_as_none_when_a_location_is_set() -> None:
+    plan = build_plan(manifest(offices=[{"name": "Berlin", "location": "Berlin"}]), live(offices=[office(112, "Berlin", location="")]))
+    assert writes(plan) == [("PATCH", "/v3/offices/112", {"location": "Berlin"})]
+    assert plan.changes[0].fields["location"].before is None
+
+
+def test_omitted_location_and_contact_are_unmanaged() -> None:
+    plan = build_plan(manifest(offices=[{"name": "Berlin"}]),
+                      live(offices=[office(112, "Berlin", location="Berlin", contact=1002)], users=[user(1002, "jane@acme.example")]))
+    assert plan.changes == ()
+
+
+def test_a_primary_contact_matches_any_of_the_users_addresses_and_null_clears_it() -> None:
+    jane = user(1002, "jane@acme.example", emails=["jane@acme.example", "j.doe@acme.example"])
+    plan = build_plan(manifest(offices=[{"name": "Berlin", "primary_contact": "J.Doe@acme.example"}, {"name": "Oslo", "primary_contact": None}]),
+                      live(offices=[office(112, "Berlin"), office(113, "Oslo", contact=1002)], users=[jane]))
+    assert writes(plan) == [("PATCH", "/v3/offices/112", {"primary_in_house_contact_user_id": 1002}),
+                            ("PATCH", "/v3/offices/113", {"primary_in_house_contact_user_id": None})]
+    assert plan.changes[1].fields["primary_contact"] == FieldChange("jane@acme.example", None)
+
+
+def test_a_new_office_sends_its_location_and_contact_in_the_create() -> None:
+    plan = build_plan(manifest(offices=[{"name": "Oslo", "location": "Norway", "primary_contact": "jane@acme.example"}]),
+                      live(users=[user(1002, "jane@acme.example")]))
+    assert writes(plan) == [("POST", "/v3/offices", {"name": "Oslo", "location": "Norway",
+                                                     "primary_in_house_contact_user_id": 1002})]
+    assert plan.changes[0].fields["primary_contact"].after == "jane@acme.example"
+
+
+def test_a_new_user_replacing_a_live_contact_is_set_later_and_shows_the_old_contact() -> None:
+    m = manifest(offices=[{"name": "Berlin", "primary_contact": "nia@acme.example", "location": "Berlin"}],
+                 users=[{"email": "nia@acme.example", "first_name": "Nia", "last_name": "Hire"}])
+    plan = build_plan(m, live(offices=[office(112, "Berlin", contact=1002)], users=[user(1002, "jane@acme.example")]))
+    assert [(c.key, c.fields) for c in plan.changes if c.type == "office"] == [
+        ("office:112", {"location": FieldChange(None, "Berlin")}),
+        ("office:contact:112", {"primary_contact": FieldChange("jane@acme.example", "nia@acme.example")}),
+    ]
+
+
+def test_an_unknown_parent_and_an_unknown_contact_are_both_reported() -> None:
+    with pytest.raises(PlanError) as raised:
+        build_plan(manifest(offices=[{"name": "Berlin", "parent": "EMEA", "primary_contact": "nobody@acme.example"}]),
+                   live(offices=[office(112, "Berlin")]))
+    assert 'unknown office "EMEA"' in str(raised.value) and 'unknown user "nobody@acme.example"' in str(raised.value)
+
+
+# -- deep trees: the final-tree checks are linear ---------------------------------------------------------
+
+DEEP = 3000
+
+
+def chain(n: int) -> list[dict[str, Any]]:
+    """Departments D1 (top level) <- D2 <- ... <- Dn, each the parent of the next."""
+    return [{"name": f"D{i}", "parent": f"D{i - 1}" if i > 1 else None} for i in range(1, n + 1)]
+
+
+def test_a_3000_deep_chain_given_children_first_is_created_parents_first() -> None:
+    plan = build_plan(manifest(departments=list(reversed(chain(DEEP)))), live())
+    assert [c.name for c in plan.changes] == [f"D{i}" for i in range(1, DEEP + 1)]
+    assert writes(plan)[-1] == ("POST", "/v3/departments", {"name": f"D{DEEP}", "parent_id": {"$ref": f"department:D{DEEP - 1}"}})
+
+
+def test_a_flat_tree_folded_into_a_3000_deep_chain_moves_shallowest_first() -> None:
+    rows = [dept(i, f"D{i}") for i in range(1, DEEP + 1)]
+    plan = build_plan(manifest(departments=list(reversed(chain(DEEP)))), live(departments=rows))
+    assert [c.id for c in plan.changes] == list(range(2, DEEP + 1))
+    assert plan.unchanged == {"department": 1}
+
+
+def test_a_3000_deep_chain_that_is_unchanged_costs_nothing() -> None:
+    rows = [dept(i, f"D{i}", i - 1 or None) for i in range(1, DEEP + 1)]
+    plan = build_plan(manifest(departments=chain(DEEP)), live(departments=rows))
+    assert plan.changes == () and plan.unchanged == {"department": DEEP}
+
+
+def test_closing_a_3000_deep_chain_into_a_loop_is_a_cycle_named_from_its_least_member() -> None:
+    rows = [dept(i, f"D{i}", i - 1 or None) for i in range(1, DEEP + 1)]
+    with pytest.raises(PlanError, match=rf"the planned department tree has a cycle: D1 -> D{DEEP} -> D{DEEP - 1} -> .* -> D2 -> D1$"):
+        build_plan(manifest(departments=[{"name": "D1", "parent": f"D{DEEP}"}]), live(departments=rows))
+
+
+# -- any re-parenting converges through the sandbox, which refuses every intermediate cycle ------------------
+
+
+def forest(draw: st.DrawFn, nodes: list[int]) -> dict[int, int | None]:
+    """A random forest over `nodes`: in a random order, each node's parent is an earlier node or none."""
+    order = draw(st.permutations(nodes))
+    return {n: draw(st.sampled_from([None, *order[:i]])) for i, n in enumerate(order)}
+
+
+@st.composite
+def reparentings(draw: st.DrawFn) -> tuple[dict[int, int | None], dict[int, int | None]]:
+    nodes = list(range(500, 500 + draw(st.integers(1, 7))))
+    return forest(draw, nodes), forest(draw, nodes)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(trees=reparentings())
+def test_any_reparenting_applies_without_an_intermediate_cycle_and_converges(
+    trees: tuple[dict[int, int | None], dict[int, int | None]],
+) -> None:
+    before, after = trees
+    data = seed()
+    stamp = {"created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}
+    data["departments"] += [{"id": n, "name": f"T{n}", "parent_id": p, "external_id": None, **stamp}
+                            for n, p in before.items()]
+    rig = Rig(data)
+    m = manifest(prune={"departments": "off"},
+                 departments=[{"name": f"T{n}", "parent": None if p is None else f"T{p}"} for n, p in after.items()])
+    with rig.reader() as reader:
+        rig.executor().apply(build_plan(m, read_for_manifest(reader, m)))
+    assert {r["id"]: r["parent_id"] for r in rig.sandbox.rows("departments") if r["id"] in after} == after
+    with rig.reader() as reader:
+        assert build_plan(m, read_for_manifest(reader, m)).changes == ()

@@ -188,6 +188,23 @@ def test_an_office_rename_chain_is_ordered() -> None:
     assert writes(plan) == [("PATCH", "/v3/offices/2", {"name": "Lyon"}), ("PATCH", "/v3/offices/1", {"name": "Paris"})]
 
 
+def test_a_department_swap_is_two_bulk_able_renames_because_department_names_need_not_be_unique() -> None:
+    m = manifest(departments=[{"name": "Ops", "external_id": "e"}, {"name": "Eng", "external_id": "o"}])
+    plan = build_plan(m, live(departments=[dept(1, "Eng", external_id="e"), dept(2, "Ops", external_id="o")]))
+    assert writes(plan) == [("PATCH", "/v3/departments/1", {"name": "Ops"}), ("PATCH", "/v3/departments/2", {"name": "Eng"})]
+    assert [w.bulk for c in plan.changes for w in c.writes] == ["PATCH /v3/departments/bulk"] * 2
+    assert plan.warnings == ()
+
+
+def test_an_office_renamed_and_moved_in_a_chain_is_renamed_first_then_moved() -> None:
+    rows = [office(1, "Berlin", external_id="be"), office(2, "Paris", external_id="pa"), office(3, "EMEA")]
+    desired = [{"name": "Paris", "external_id": "be", "parent": "EMEA"}, {"name": "Lyon", "external_id": "pa"}]
+    plan = build_plan(manifest(offices=desired), live(offices=rows))
+    assert writes(plan) == [("PATCH", "/v3/offices/2", {"name": "Lyon"}), ("PATCH", "/v3/offices/1", {"name": "Paris"}),
+                            ("PATCH", "/v3/offices/1", {"parent_id": 3})]
+    assert [c.key for c in plan.changes] == ["office:2", "office:1:name", "office:1"]
+
+
 @pytest.mark.parametrize(
     ("section", "rows", "desired", "bulk"),
     [
