@@ -22,7 +22,7 @@ message above is worded from what it reports. When PyYAML has its libyaml bindin
 a file is first composed in C (several times faster) and the same builder turns that graph into
 values and locations. That fast result is used only when it is sure to be the reference's: libyaml
 composed one document without complaint, the text has none of the constructs the two read
-differently (`_SLOW_TEXT`, and the node checks in `_Builder`, found by a differential fuzz of the
+differently (`_slow_text`, and the node checks in `_Builder`, found by a differential fuzz of the
 two composers), no node is deeper than `FAST_MAX_DEPTH`, and the builder found no problem at all.
 Anything else (a syntax error, a duplicate key, a second document, a deep or odd file) is composed
 again by the pure-Python path, whose answer is the one given. So libyaml changes timings only,
@@ -62,7 +62,20 @@ FAST_MAX_DEPTH = 48
 #: where PyYAML refuses it or counts it as a column), and a block scalar header running into a comment (`>#`,
 #: which only libyaml accepts). Also, as a precaution, `?` written as an indicator (explicit keys, whose empty
 #: parts the two place differently). A text with any of them is composed by PyYAML only.
-_SLOW_TEXT = re.compile(r"[\t\ufeff]|(?:^|[\s\[{,])\?(?:[\s,\[\]{}]|$)|[|>][-+0-9]*#")
+_SLOW_CHARACTERS = ("\t", "\ufeff")
+_QUESTION_INDICATOR = re.compile(r"(?:^|[\s\[{,])\?(?:[\s,\[\]{}]|$)")
+_BLOCK_HEADER_COMMENT = re.compile(r"[|>][-+0-9]*#")
+
+
+def _slow_text(text: str) -> bool:
+    """Whether `text` has any of the constructs above (plain substring tests first: they are much faster
+    than one regex with alternatives over a multi-megabyte file)."""
+    return (
+        any(c in text for c in _SLOW_CHARACTERS)
+        or ("?" in text and _QUESTION_INDICATOR.search(text) is not None)
+        or _BLOCK_HEADER_COMMENT.search(text) is not None
+    )
+
 
 _CLoaderBase: type[Any] | None = (
     getattr(yaml, "CSafeLoader", None) if getattr(yaml, "__with_libyaml__", False) else None
@@ -121,7 +134,7 @@ def read_yaml(file: str, text: str) -> Document:
     else PyYAML's pure-Python one; both give the same Document or the same problems.
     """
     try:
-        if _CLoader is not None and not _SLOW_TEXT.search(text):
+        if _CLoader is not None and not _slow_text(text):
             root = _compose_fast(text)
             if root is not None:
                 try:
@@ -386,12 +399,12 @@ class _Builder:
             raise _Unusual
         if isinstance(node, MappingNode):
             self.locs.setdefault(path, loc)
-            if not self._tag_ok(node, _MAP_TAG, path):
+            if node.tag is not _IMPLICIT_MAP and not self._tag_ok(node, _MAP_TAG, path):
                 return None
             return self._mapping(node, path)
         if isinstance(node, SequenceNode):
             self.locs.setdefault(path, loc)
-            if not self._tag_ok(node, _SEQ_TAG, path):
+            if node.tag is not _IMPLICIT_SEQ and not self._tag_ok(node, _SEQ_TAG, path):
                 return None
             flow = bool(node.flow_style)
             items = []
@@ -409,6 +422,9 @@ class _Builder:
             and ((in_flow and "?" in text) or (not text and not (is_value and node.tag == _NULL_TAG)))
         ):
             raise _Unusual
+        if node.tag is _IMPLICIT_STR:  # most scalars: an untagged string, nothing to check or convert
+            self.locs.setdefault(path, loc)
+            return text
         value = self._scalar(node, path)
         raw = text if plain and not isinstance(value, str) and value is not None else None
         self.locs.setdefault(path, loc if raw is None else Loc(loc.line, loc.column, raw))
@@ -437,7 +453,7 @@ class _Builder:
             at = (*path, key)
             if self.fast and type(key_node.tag) is not _ImplicitTag:
                 raise _Unusual
-            if not self._tag_ok(key_node, None, at):
+            if key_node.tag is not _IMPLICIT_STR and not self._tag_ok(key_node, None, at):
                 continue
             if key in first:
                 seen = first[key]
