@@ -25,10 +25,21 @@ def test_text_rendering_uses_terraform_symbols_and_a_summary_line() -> None:
     assert "\x1b[" not in text
     assert "\x1b[" in render.to_text(pruning(keep=10), color=True)
 
+def test_text_rendering_shows_names_that_hide_a_difference_quoted_with_escapes() -> None:
+    names = [" lead", "trail ", "a  b", "line\nbreak", "\x1b[31mred", "\u202eevil", "nbsp\u00a0x", "plain name"]
+    text = render.to_text(build_plan(manifest(candidate_tags=names), live()))
+    for shown in ['" lead"', '"trail "', '"a  b"', '"line\\nbreak"', '"\\u001b[31mred"', '"\\u202eevil"',
+                  '"nbsp\\u00a0x"']:
+        assert f"  + create {shown}\n" in text
+    assert "  + create plain name\n" in text
+    assert "\x1b" not in text and "\u202e" not in text and "\u00a0" not in text
+
+
 def test_markdown_rendering_flags_destructive_changes_for_a_pull_request() -> None:
     md = render.to_markdown(pruning(keep=10))
     assert "**2 destructive change(s)**" in md
-    assert "| `-` | delete **DESTRUCTIVE** | tag-10 |" in md
+    assert "| `-` | delete **DESTRUCTIVE** | candidate_tag | tag-10 | 310 |" in md
+    assert md.index("<details open><summary>Needs attention: 2 destructive change(s)") < md.index("candidate_tag ·")
 
 def test_an_empty_plan_says_no_changes() -> None:
     plan = build_plan(manifest(candidate_tags=["tag-0"]), live(candidate_tags=TAGS[:1]))
