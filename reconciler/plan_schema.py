@@ -95,7 +95,7 @@ SETTLE = Shape(
     "`params`; the write was committed if a row matching every key of `match` is present (or, with "
     "`committed_if: absent`, if none is).",
     (
-        Key("path", "The list endpoint to re-read, e.g. /v3/departments.", {"type": "string"}),
+        Key("path", "The list endpoint to re-read (a path under /v3/).", {"type": "string"}),
         Key("params", "Query parameters of the re-read; may contain {\"$ref\": key} values.", {"type": "object"}),
         Key("match", "Key/value pairs a row must all have to match; may contain {\"$ref\": key} values.",
             {"type": "object"}),
@@ -106,13 +106,13 @@ SETTLE = Shape(
 
 WRITE = Shape("write", "One HTTP write request, exactly as apply sends it (after $ref substitution).", (
     Key("method", "The HTTP method: POST, PATCH or DELETE.", {"type": "string", "pattern": "^[A-Z]+$"}),
-    Key("path", "The request path under the API URL, e.g. /v3/departments/22; may contain {$ref:<change key>} "
+    Key("path", "The request path under the API URL (under /v3/); may contain {$ref:<change key>} "
         "segments, replaced by the id an earlier change of the same apply created.",
         {"type": "string", "pattern": "^/"}),
     Key("body", "The JSON request body (null for none); may contain {\"$ref\": key} values.", _ANY),
     Key("settle", "The settle probe: how to tell by re-reading whether a write whose answer was lost was "
         "committed. Absent when the write has none.", _ref("settle"), required=False),
-    Key("bulk", "The bulk endpoint this write may be batched into, e.g. \"PATCH /v3/departments/bulk\"; "
+    Key("bulk", "The bulk endpoint this write may be batched into (a method and a path ending in /bulk); "
         "present only on bulk-able writes, together with `bulk_item`.", {"type": "string"}, required=False),
     Key("bulk_item", "The row this write becomes in a bulk request's `data` (e.g. the id, for id-only bulk "
         "endpoints); null: the body. Present exactly when `bulk` is.", _ANY, required=False),
@@ -142,7 +142,7 @@ CHANGE = Shape("change", "One planned change of one object, with the writes that
 ))
 
 BULK_REQUEST = Shape("bulk_request", "One bulk request apply sends: one row per change it carries.", (
-    Key("endpoint", "The bulk endpoint, e.g. \"PATCH /v3/departments/bulk\".", {"type": "string"}),
+    Key("endpoint", "The bulk endpoint: a method and a path ending in /bulk.", {"type": "string"}),
     Key("rows", "How many rows (the length of `changes`).", {"type": "integer", "minimum": 1}),
     Key("changes", "The keys of the consecutive changes it carries, in plan order.",
         {"type": "array", "items": {"type": "string"}, "minItems": 1}),

@@ -53,10 +53,10 @@ VALUE_CHARS = 200
 CELL_LINES = 50
 #: Where every change is when the comment does not list it.
 JSON_PLAN_HINT = "the JSON plan artifact (`greenhouse-reconciler plan --out plan.json`)"
-#: Resource types rendered as one row per user with `+ job role` lines, and how their change names
-#: separate the user's email from the rest (reconciler/resources/users/plan.py names them "<email> on <job>"
-#: and "<email>: <scope>"; an email has no space, per the manifest schema, so the first separator ends it).
-PERMISSION_TYPES = {"user_job_permission": " on ", "future_job_permission": ": "}
+#: A change named after a user, "<email> on <rest>" or "<email>: <rest>" (how the planner names a user's
+#: job grants and future job grants): such changes are shown one row per user. An email has no space or
+#: second `@` (the manifest schema's pattern), so the first separator after it ends it.
+_OWNED_NAME = re.compile(r"([^\s@]+@[^\s@]+?)(?: on |: )(.+)", re.S)
 
 
 # -- characters ---------------------------------------------------------------------------------------
@@ -431,38 +431,55 @@ def _rows_section(section: _Section, changes: Sequence[Change], row: Callable[[C
     return section
 
 
-def _permission_line(c: Change, rest: str, notes: _Notes) -> str:
-    """`+ **REQ-1001** Standard`, `- **REQ-0900** Private (id 9)`, `~ **REQ-1004** Hiring Manager → Standard`
-    for job grants; `+ Standard on future jobs in Engineering` for future grants."""
+def _owner_line(c: Change, rest: str, notes: _Notes) -> str:
+    """One change in a user's row: `+ **REQ-1001** Standard`, `- **REQ-0900** Private (id 9)`,
+    `~ **REQ-1004** Hiring Manager → Standard (id 501)`.
+
+    The name (less the user) says what the change is about; a change with a single field shows that
+    field's value after it (a grant's role). A create or delete with several fields shows its name alone,
+    since such a name states them (a future grant's "Standard on future jobs in Engineering"; the JSON plan
+    has every field); an update with several shows its field lines.
+    """
     inline, numbers = notes.refer(c.reasons)
-    role = c.fields.get("role")
-    if c.type == "user_job_permission" and role is not None:
-        job = f"**{_md(rest)}** " if rest else ""
-        if c.action == "update":
-            what = f"{job}{_md(str(role.before))} → {_md(str(role.after))}"
-        else:
-            what = job + _md(str(role.after if c.action == "create" else role.before))
+    shown = field_lines(c)
+    if len(shown) == 1:
+        f = shown[0]
+        value = f"{_text_value(f.before)} → {_text_value(f.after)}" if f.diff else _text_value(f.value)
+        what = f"**{_md(rest)}** {value}"
+    elif c.action == "update":
+        what = "<br>".join([_md(rest), *_field_cell(c)])
     else:
-        what = "<br>".join([_md(rest or c.name), *_field_cell(c)]) if c.action == "update" else _md(rest or c.name)
-    ids = f"id {c.id}" if c.id is not None else ""
-    refs = ", ".join(filter(None, [ids, f"note {', '.join(map(str, numbers))}" if numbers else ""]))
-    line = f"`{SYMBOL[c.action]}` {what}" + (f" ({refs})" if refs else "")
+        what = _md(rest)
+    refs = ([f"id {c.id}"] if c.id is not None else []) + ([f"note {', '.join(map(str, numbers))}"] if numbers else [])
+    line = f"`{SYMBOL[c.action]}` {what}" + (f" ({', '.join(refs)})" if refs else "")
     return "<br>".join([line, *(f"_{_md(r)}_" for r in inline)])
 
 
-def _permission_section(section: _Section, type_: str, changes: Sequence[Change]) -> _Section:
-    """One row per user (in the order the plan first names them), one line per grant change."""
-    separator = PERMISSION_TYPES[type_]
+def _text_value(value: Any) -> str:
+    """A value as plain words where it is a string (a role name), else as `show` writes it; escaped."""
+    return _md(value) if isinstance(value, str) and _plain(value) else _value(value)
+
+
+def _owners(changes: Sequence[Change]) -> list[tuple[str, list[tuple[Change, str]]]] | None:
+    """The changes by user, in the order the plan first names each, when every name is one of a user's
+    (`_OWNED_NAME`); None otherwise."""
     by_user: dict[str, list[tuple[Change, str]]] = {}
     for c in changes:
-        user, found, rest = c.name.partition(separator)
-        by_user.setdefault(user if found else "", []).append((c, rest if found else c.name))
-    notes = _Notes(changes)
-    for user, items in by_user.items():
-        lines = [_permission_line(c, rest, notes) for c, rest in items[:CELL_LINES]]
+        match = _OWNED_NAME.fullmatch(c.name)
+        if match is None:
+            return None
+        by_user.setdefault(match.group(1), []).append((c, match.group(2)))
+    return list(by_user.items())
+
+
+def _owner_section(section: _Section, owners: list[tuple[str, list[tuple[Change, str]]]]) -> _Section:
+    """One row per user, one line per change (at most CELL_LINES; the rest counted)."""
+    notes = _Notes([c for _, items in owners for c, _ in items])
+    for user, items in owners:
+        lines = [_owner_line(c, rest, notes) for c, rest in items[:CELL_LINES]]
         if len(items) > CELL_LINES:
             lines.append(f"… and {len(items) - CELL_LINES} more for this user, in {JSON_PLAN_HINT}")
-        section.rows.append(f"| {_md(user) if user else '(no user)'} | {'<br>'.join(lines)} |")
+        section.rows.append(f"| {_md(user)} | {'<br>'.join(lines)} |")
         section.notes_needed.append(len(notes.numbers))
     section.notes = notes.text()
     section.header = ("| user | changes |", "|---|---|")
@@ -502,8 +519,9 @@ def _sections(plan: Plan) -> list[_Section]:
         summary = f"{type_} · {len(changes)} change(s): {_counts(changes)}"
         intro = [f"{moved} destructive change(s) of this type are listed under Needs attention, above."] if moved else []
         section = _Section(summary, open=False, intro=intro, counted=_counts(listed))
-        if type_ in PERMISSION_TYPES:
-            sections.append(_permission_section(section, type_, listed))
+        owners = _owners(listed) if listed else None
+        if owners is not None:
+            sections.append(_owner_section(section, owners))
         else:
             section.header = ("| | action | name | id | changes |", "|---|---|---|---|---|")
             sections.append(_rows_section(section, listed, lambda c, notes: _change_row(c, notes, with_type=False)))

@@ -250,3 +250,12 @@ def test_one_user_with_many_grants_is_capped_within_the_row() -> None:
     row = next(line for line in md.splitlines() if line.startswith("| jane@acme.example |"))
     assert row.count("`+`") == render.CELL_LINES
     assert "… and 7 more for this user" in row
+
+
+def test_changes_not_all_named_after_a_user_stay_one_table_row_each() -> None:
+    named = Change("create", "user_job_permission", "jane@acme.example on REQ-1", "a", fields={"role": FieldChange(None, "x")})
+    odd = Change("create", "user_job_permission", "a grant without its user", "b", fields={"role": FieldChange(None, "y")})
+    md = render.to_markdown(Plan(changes=(named, odd)))
+    check_structure(md)
+    assert "| `+` | create | jane@acme.example on REQ-1 | new | `role`: &quot;x&quot; |" in md
+    assert "| user | changes |" not in md
