@@ -110,4 +110,4 @@ class Manifest:
     present: frozenset[str] = frozenset()
 
     def count(self) -> dict[str, int]:
-        return {s: len(e) for s, e in self.entries.items()}
+        return {s: len(self.entries.get(s, ())) for s in _sections()}

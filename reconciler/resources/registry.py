@@ -74,10 +74,24 @@ class Registry:
         finally:
             self._loading = False
 
-    def seal(self) -> None:
-        """Mark the catalog complete: views may be read from now on. Raises on a bad phase order."""
+    def seal(self, order: tuple[str, ...] | None = None) -> None:
+        """Mark the catalog complete: views may be read from now on.
+
+        `order` (the catalog's section order) reorders the families, so registration order (which
+        depends on which module happened to import which first) never decides the schema or the
+        renderings; a registered family missing from it, or a name in it that nothing registered,
+        raises. An unknown or cyclic phase `after` raises here too, at import, not mid-plan.
+        """
+        if order is not None:
+            by_section = {f.section: f for f in self._families}
+            if set(order) != set(by_section) or len(order) != len(by_section):
+                raise ValueError(f"catalog order {list(order)} does not match the registered sections "
+                                 f"{sorted(by_section)}")
+            self._families = [by_section[s] for s in order]
+            self._views = None
+            self.generation += 1
         self._sealed = True
-        self.views.phase_rank  # noqa: B018 - an unknown or cyclic `after` fails at import, not mid-plan
+        self.views.phase_rank  # noqa: B018 - computing it validates the phases
 
     # -- views ---------------------------------------------------------------------------------
     @property

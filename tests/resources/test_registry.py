@@ -183,3 +183,23 @@ def test_a_throwaway_type_registered_in_one_module_is_validated_read_planned_and
         with pytest.raises(ManifestError, match='duplicate widget name "Cog"'):
             load([str(tmp_path)])
     assert "widgets" not in json_schema()["properties"]
+
+
+def test_the_catalog_order_decides_the_section_order_whatever_order_the_families_registered_in() -> None:
+    registry = Registry()
+    gadgets = replace(FAMILY, section="gadgets", types=(ResourceType("gadget", "gadgets"),),
+                      collections=(Collection("gadgets", "/v3/gadgets"),), phases=(Phase("gadget"),),
+                      export_file="gadgets.yaml")
+    registry.register(gadgets)
+    registry.register(replace(FAMILY, phases=(Phase("widget"),)))
+    registry.seal(("widgets", "gadgets"))
+    assert registry.views.sections == ("widgets", "gadgets")
+    assert registry.views.types == ("widget", "gadget")
+    with pytest.raises(ValueError, match="does not match the registered sections"):
+        Registry().seal(("widgets",))
+
+
+def test_the_real_catalog_is_in_dependency_order() -> None:
+    from reconciler.resources.catalog import ORDER
+
+    assert REGISTRY.views.sections == ORDER == ("departments", "offices", "custom_fields", "candidate_tags", "users")
