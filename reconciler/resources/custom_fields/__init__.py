@@ -11,10 +11,11 @@ from reconciler.manifest.model import Entry
 from reconciler.resources.base import Collection, Family, Phase, ResourceType
 from reconciler.resources.custom_fields import checks, export, plan
 from reconciler.resources.custom_fields.definition import CUSTOM_FIELD, CUSTOM_FIELD_OPTION
+from reconciler.resources.custom_fields.shape import SCOPES
 from reconciler.resources.registry import REGISTRY
 
 SECTION = "custom_fields"
-COLLECTIONS = ("custom_fields", "custom_field_options", "custom_field_departments", "custom_field_offices")
+COLLECTIONS = ("custom_fields", "custom_field_options", *(s.collection for s in SCOPES))
 
 
 def _reads(_entries: Sequence[Entry]) -> frozenset[str]:
@@ -30,8 +31,7 @@ FAMILY = REGISTRY.register(Family(
     types=(
         ResourceType("custom_field", "custom_fields", frozenset({"create", "update", "delete"})),
         ResourceType("custom_field_option", "custom_field_options", frozenset({"create", "update", "delete", "bulk"})),
-        ResourceType("custom_field_department", "custom_field_departments", frozenset({"create", "delete"})),
-        ResourceType("custom_field_office", "custom_field_offices", frozenset({"create", "delete"})),
+        *(ResourceType(s.type, s.collection, frozenset({"create", "delete"})) for s in SCOPES),
     ),
     phases=(
         # People before configuration: users and the office contacts they complete come first (the apply
@@ -48,8 +48,7 @@ FAMILY = REGISTRY.register(Family(
     collections=(
         Collection("custom_fields", plan.PATH),
         Collection("custom_field_options", plan.OPTIONS),
-        Collection("custom_field_departments", "/v3/custom_field_departments", label=()),
-        Collection("custom_field_offices", "/v3/custom_field_offices", label=()),
+        *(Collection(s.collection, s.path, label=()) for s in SCOPES),
     ),
     identity="custom field keys or names",
     export_file="custom-fields.yaml",
@@ -59,3 +58,5 @@ FAMILY = REGISTRY.register(Family(
     check=checks.check,
     export=export.items,
 ))
+
+__all__ = ["FAMILY", "SECTION"]

@@ -1,4 +1,11 @@
-"""Export of custom fields: active fields with their key, properties, scoping and active options."""
+"""Export of custom fields: active fields with their key, properties, scoping and active options.
+
+Each field is written as `FIELD.to_manifest(FIELD.from_api(row))` (the row composed with its join rows), so
+planning the export reads back the canonical value the export was made from: the inverse by construction.
+What the section adds is structure: which keys are written (the properties the field_type accepts and that
+have a value; scoping where the field_type accepts it; options on select fields), the order of fields and
+options, and the option shorthand (a bare name when the option has no external_id).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.resources.custom_fields.definition import SELECT_VALUE_TYPES, accepts
-from reconciler.resources.custom_fields.plan import PROPERTIES
+from reconciler.resources.custom_fields.shape import FIELD, OPTION, PROPERTIES, SCOPES, composed
 from reconciler.resources.exporting import Exporting
 
 
@@ -17,29 +24,41 @@ def items(exporting: Exporting) -> list[dict[str, Any]]:
     for o in live.get("custom_field_options").values():
         if o.get("active", True):
             options[int(o["custom_field_id"])].append(o)
-    scoped: dict[str, dict[int, list[Any]]] = {"departments": defaultdict(list), "offices": defaultdict(list)}
-    for r in live.get("custom_field_departments").values():
-        scoped["departments"][int(r["custom_field_id"])].append(exporting.department(r["department_id"]))
-    for r in live.get("custom_field_offices").values():
-        scoped["offices"][int(r["custom_field_id"])].append(exporting.office(r["office_id"]))
+    scoped: dict[str, dict[int, list[int]]] = {s.key: defaultdict(list) for s in SCOPES}
+    # Every join row's reference is written out once, in row order, before any field: the notes about
+    # ambiguous names come in the order (and number) they always have.
+    references = {"department": exporting.department, "office": exporting.office}
+    written: dict[tuple[str, int], Any] = {}
+    for scope in SCOPES:
+        for r in live.get(scope.collection).values():
+            scoped[scope.key][int(r["custom_field_id"])].append(int(r[scope.column]))
+            written.setdefault((scope.kind, int(r[scope.column])), references[scope.kind](r[scope.column]))
+
+    def name_of(kind: str, handle: Any) -> Any:
+        return written[(kind, handle)]
+
     out = []
     for row in sorted(live.get("custom_fields").values(), key=lambda r: (str(r.get("field_type")), str(r.get("name")))):
         if row.get("active") is False:
             continue
-        ftype = str(row.get("field_type"))
-        item: dict[str, Any] = {"name": row["name"], "key": row["name_key"], "field_type": ftype,
-                                "value_type": row["value_type"]}
-        for prop in PROPERTIES:
-            if accepts(prop, ftype) and prop in row and row[prop] is not None:
-                item[prop] = row[prop]
-        for key in ("departments", "offices"):
-            if accepts(key, ftype):
-                item[key] = sorted(map(str, scoped[key].get(int(row["id"]), [])))
-        if row.get("value_type") in SELECT_VALUE_TYPES:
-            ordered = sorted(options.get(int(row["id"]), []), key=lambda o: (o.get("sort_order") or 0, o["id"]))
-            item["options"] = [
-                {"name": o["name"], "external_id": o["external_id"]} if o.get("external_id") else o["name"]
-                for o in ordered
-            ]
+        field_id = int(row["id"])
+        canonical = FIELD.from_api(composed(row, {s.key: scoped[s.key].get(field_id, []) for s in SCOPES}))
+        field_type = str(canonical["field_type"])
+        item = FIELD.to_manifest({k: v for k, v in canonical.items() if _written(k, v, field_type)}, name_of)
+        if canonical["value_type"] in SELECT_VALUE_TYPES:
+            ordered = sorted(options.get(field_id, []), key=lambda o: (o.get("sort_order") or 0, o["id"]))
+            item["options"] = [_option(OPTION.to_manifest(OPTION.from_api(o), name_of)) for o in ordered]
         out.append(item)
     return out
+
+
+def _written(key: str, value: Any, field_type: str) -> bool:
+    """Whether the export writes canonical `key`: identity and types always; a property the field_type accepts
+    when it has a value (an absent or null one stays unmanaged); scoping wherever the field_type accepts it."""
+    if key in PROPERTIES:
+        return value is not None and accepts(key, field_type)
+    return accepts(key, field_type)
+
+
+def _option(written: Mapping[str, Any]) -> Any:
+    return dict(written) if written.get("external_id") else written["name"]

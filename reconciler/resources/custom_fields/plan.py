@@ -3,6 +3,10 @@
 * Identity: `key` (the API's name_key) when given, matched whatever the field_type; else `name` within
   the same field_type; else a `previously` name. A key match whose field_type or value_type differs is a
   *replace* (delete + create: destructive, the field's stored values are lost).
+* Desired and live meet in one canonical shape (`shape.FIELD`, `shape.OPTION`): the manifest entry goes
+  through `from_manifest`, the live row (with its join rows) through `from_api`, the field comparison and
+  the PATCH body through `Shape.diff`, and POST bodies through `to_api`. What is not a field comparison
+  stays explicit here, reading canonical values: replacing, option order and archive/reactivation, join rows.
 * An inactive (archived) field is never PATCHed `active`: archiving and reactivating fields is done in
   Greenhouse's UI, and a user_attribute field's PATCH accepts only name, description and required. A listed
   inactive field gets a warning saying so; its other changes are planned as usual.
@@ -17,44 +21,79 @@
   those is bulked (bulk rows run in any order).
 * Scoping (`departments:` / `offices:` present = the exact set): join rows are created before extra ones
   are deleted, so a field never becomes visible everywhere by accident in between.
+* Linear: every lookup goes through an index built once per plan (fields by key and by name, options and
+  join rows by field: `Context.rows_by`); nothing scans a whole collection per object.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from reconciler.manifest.model import Entry
 from reconciler.plan import Change, FieldChange, Settle, Write
-from reconciler.planner.context import Context, Diff, Handle, LiveNames, match_one, path_ref, ref
+from reconciler.planner.context import Context, Diff, Handle, path_ref, ref
 from reconciler.planner.renames import order_renames, temporary_rename
-from reconciler.resources.custom_fields.definition import (
-    CUSTOM_FIELD,
-    SELECT_VALUE_TYPES,
-    USER_ATTRIBUTE_KEYS,
+from reconciler.resources.canonical import Display, resolver
+from reconciler.resources.custom_fields.definition import SELECT_VALUE_TYPES, USER_ATTRIBUTE_KEYS
+from reconciler.resources.custom_fields.shape import (
+    CREATED,
+    FIELD,
+    OPTION,
+    PROPERTIES,
+    SCOPES,
+    Scope,
+    composed,
 )
+from reconciler.resources.matching import LiveNames, match_one
 
 PATH = "/v3/custom_fields"
 OPTIONS = "/v3/custom_field_options"
-SELECT_TYPES = SELECT_VALUE_TYPES
+#: The canonical fields that hold references (resolved by name or external id).
+_REFERENCES = frozenset(a.name for a in FIELD.attrs if a.ref is not None)
 
-#: Manifest keys of a custom field that are not pass-through properties of the API object.
-STRUCTURAL = frozenset({"name", "key", "field_type", "value_type", "departments", "offices", "options", "previously"})
 
-#: Properties compared with the live field's key of the same name and sent as-is ("type-specific properties
-#: pass through as the API names them"): every other key of the manifest's custom-field definition.
-PROPERTIES: tuple[str, ...] = tuple(k for k in CUSTOM_FIELD.keys() if k not in STRUCTURAL)  # noqa: SIM118 - not a dict
+@dataclass(frozen=True)
+class LiveField:
+    """One live custom field: its row, its canonical value, and its join rows.
+
+    `scoping` maps each scope key to {referenced id: join row id} (the row a DELETE removes); the canonical
+    `departments` / `offices` are the ids of those rows.
+    """
+
+    id: int
+    row: Mapping[str, Any]
+    canonical: Mapping[str, Any]
+    scoping: Mapping[str, Mapping[int, int]]
+
+
+@dataclass(frozen=True)
+class Desired:
+    """One manifest entry in canonical form: the field (`FIELD`) and its listed options (`OPTION`, in order).
+
+    `mentions` gives each resolved reference ((index kind, handle)) the position of its first mention in the
+    manifest: scoping rows are planned in display-name order, and same-named objects keep the manifest's order.
+    When a reference does not resolve, `canonical` leaves out the reference keys: the problem is recorded (so
+    there is no plan), and the rest of the entry is still planned for problems of its own.
+    """
+
+    canonical: Mapping[str, Any]
+    options: tuple[Mapping[str, Any], ...]
+    mentions: Mapping[tuple[str, Handle], int]
 
 
 def plan_custom_fields(ctx: Context) -> None:
-    live = ctx.live_rows("custom_fields")
+    rows = ctx.live_rows("custom_fields")
+    live = {fid: _live_field(ctx, fid, row) for fid, row in rows.items()}
     by_key: dict[str, list[int]] = defaultdict(list)
     by_name: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for fid, row in live.items():
-        by_key[str(row.get("name_key"))].append(fid)
-        by_name[(str(row.get("field_type")), str(row.get("name")))].append(fid)
+    for fid, current in live.items():
+        by_key[str(current.canonical["key"])].append(fid)
+        by_name[(str(current.canonical["field_type"]), str(current.canonical["name"]))].append(fid)
 
+    prefer = _active_first(rows)
     claimed: dict[int, Entry] = {}
     for entry in ctx.entries("custom_fields"):
         data = entry.data
@@ -62,173 +101,221 @@ def plan_custom_fields(ctx: Context) -> None:
         rules: list[tuple[str, list[int]]] = []
         if data.get("key"):
             rules.append((f'key "{data["key"]}"', by_key.get(str(data["key"]), [])))
-        rules.append((f'name "{data["name"]}"', _prefer_active(live, by_name.get((ftype, str(data["name"])), []))))
+        rules.append((f'name "{data["name"]}"', prefer(by_name.get((ftype, str(data["name"])), []))))
         for old in data.get("previously", []):
-            rules.append((f'previous name "{old}"', _prefer_active(live, by_name.get((ftype, str(old)), []))))
+            rules.append((f'previous name "{old}"', prefer(by_name.get((ftype, str(old)), []))))
         ok, live_id = match_one(ctx, "custom field", entry, rules, claimed)
         if not ok:
             continue
         if live_id is None:
             _create(ctx, entry)
             continue
-        row = live[live_id]
-        if data.get("key") and row.get("name_key") != data["key"]:
+        current = live[live_id]
+        before = current.canonical
+        if data.get("key") and before["key"] != data["key"]:
             ctx.warn(
-                f'{entry.source}: custom field "{data["name"]}" has key "{row.get("name_key")}" in Greenhouse; '
+                f'{entry.source}: custom field "{data["name"]}" has key "{before["key"]}" in Greenhouse; '
                 f'keys are fixed at creation, so "{data["key"]}" cannot be set'
             )
-        if row.get("field_type") != ftype or row.get("value_type") != data["value_type"]:
-            _replace(ctx, entry, row)
+        if before["field_type"] != ftype or before["value_type"] != data["value_type"]:
+            _replace(ctx, entry, current)
         else:
-            _update(ctx, entry, row)
+            _update(ctx, entry, current)
 
     if "custom_fields" in ctx.manifest.present:
         _prune(ctx, live, claimed)
 
 
-def _prefer_active(live: Mapping[int, Mapping[str, Any]], ids: list[int]) -> list[int]:
-    active = [i for i in ids if live[i].get("active", True)]
-    return active or ids
+def _live_field(ctx: Context, field_id: int, row: Mapping[str, Any]) -> LiveField:
+    scoping: dict[str, dict[int, int]] = {}
+    for scope in SCOPES:
+        joins = ctx.live_rows(scope.collection)
+        ids = ctx.rows_by(scope.collection, "custom_field_id").get(field_id, ())
+        scoping[scope.key] = {int(joins[i][scope.column]): int(i) for i in ids}
+    return LiveField(field_id, row, FIELD.from_api(composed(row, scoping)), scoping)
+
+
+def _active_first(rows: Mapping[int, Mapping[str, Any]]) -> Callable[[list[int]], list[int]]:
+    """Narrows several candidates to the active ones, if any (one candidate or none stays as it is)."""
+    def prefer(ids: list[int]) -> list[int]:
+        if len(ids) < 2:
+            return ids
+        return [i for i in ids if rows[i].get("active", True)] or ids
+
+    return prefer
 
 
 def field_key(data: Mapping[str, Any]) -> str:
     return f"custom_field:{data.get('key') or data['field_type'] + '/' + str(data['name'])}"
 
 
-def _create_body(data: Mapping[str, Any]) -> dict[str, Any]:
-    body: dict[str, Any] = {"name": data["name"], "field_type": data["field_type"], "value_type": data["value_type"]}
-    for prop in PROPERTIES:
-        if prop in data:
-            body[prop] = data[prop]
-    if data["value_type"] in SELECT_TYPES and data.get("options"):
-        body["custom_field_options"] = [
-            {"name": o["name"], "sort_order": i + 1, **({"external_id": o["external_id"]} if o.get("external_id") else {})}
-            for i, o in enumerate(data["options"])
-        ]
+def _display(ctx: Context) -> Display:
+    return lambda kind, handle: ctx.indices[kind].display(handle)
+
+
+def _desired(ctx: Context, entry: Entry) -> Desired:
+    mentions: dict[tuple[str, Handle], int] = {}
+    base = resolver(ctx, entry.at)
+
+    def resolve(kind: str, value: Any, relative: str) -> Handle | None:
+        handle = base(kind, value, relative)
+        if handle is not None:
+            mentions.setdefault((kind, handle), len(mentions))
+        return handle
+
+    data = entry.data
+    canonical = FIELD.from_manifest(data, resolve)
+    if canonical is None:  # a reference did not resolve (recorded, so no plan): keep the rest for its problems
+        canonical = FIELD.from_manifest({k: v for k, v in data.items() if k not in _REFERENCES}, resolve)
+        assert canonical is not None
+    options = [OPTION.from_manifest(o, resolve) for o in data.get("options") or ()]
+    return Desired(canonical, tuple(o for o in options if o is not None), mentions)  # an option refers to nothing
+
+
+def _create_body(desired: Desired) -> dict[str, Any]:
+    canonical = desired.canonical
+    body = FIELD.to_api({k: v for k, v in canonical.items() if k in CREATED})
+    if canonical["value_type"] in SELECT_VALUE_TYPES and desired.options:
+        body["custom_field_options"] = [_option_body(OPTION.to_api(o), sort_order=i + 1)
+                                        for i, o in enumerate(desired.options)]
     return body
 
 
-def _create_fields(data: Mapping[str, Any]) -> dict[str, FieldChange]:
-    fields = {k: FieldChange(None, data[k]) for k in ("name", "field_type", "value_type", *PROPERTIES) if k in data}
-    if data.get("options"):
-        fields["options"] = FieldChange(None, [o["name"] for o in data["options"]])
+def _option_body(api: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
+    """An option's POST body: its name, then `extra`, then its external_id (sent only when it has one)."""
+    return {"name": api["name"], **extra, **({"external_id": api["external_id"]} if api.get("external_id") else {})}
+
+
+def _create_fields(desired: Desired) -> dict[str, FieldChange]:
+    fields = {k: FieldChange(None, v) for k, v in desired.canonical.items() if k in CREATED}
+    if desired.options:
+        fields["options"] = FieldChange(None, [o["name"] for o in desired.options])
     return fields
 
 
+def _create_write(desired: Desired) -> Write:
+    canonical = desired.canonical
+    settle = Settle(PATH, {}, {"name": canonical["name"], "field_type": canonical["field_type"]})
+    return Write("POST", PATH, _create_body(desired), settle)
+
+
 def _create(ctx: Context, entry: Entry) -> None:
-    data = entry.data
-    key = field_key(data)
-    write = Write("POST", PATH, _create_body(data), Settle(PATH, {}, {"name": data["name"], "field_type": data["field_type"]}))
-    ctx.add("custom_field", Change("create", "custom_field", str(data["name"]), key,
-                                    fields=_create_fields(data), writes=(write,)))
-    _plan_scoping(ctx, entry, key, live_field_id=None)
+    desired = _desired(ctx, entry)
+    key = field_key(entry.data)
+    ctx.add("custom_field", Change("create", "custom_field", str(desired.canonical["name"]), key,
+                                    fields=_create_fields(desired), writes=(_create_write(desired),)))
+    _plan_scoping(ctx, desired, key, None)
 
 
-def _replace(ctx: Context, entry: Entry, row: Mapping[str, Any]) -> None:
-    data = entry.data
-    live_id = int(row["id"])
-    if ctx.protected("custom_fields", row.get("name_key"), row.get("name")):
-        ctx.warn(f'custom field "{row.get("name")}" is protected: its field_type/value_type change (a replace) is not planned')
+def _replace(ctx: Context, entry: Entry, current: LiveField) -> None:
+    before = current.canonical
+    if ctx.protected("custom_fields", before["key"], before["name"]):
+        ctx.warn(f'custom field "{before["name"]}" is protected: its field_type/value_type change (a replace) is not planned')
         return
-    key = field_key(data)
+    desired = _desired(ctx, entry)
+    after = desired.canonical
+    key = field_key(entry.data)
     reasons = [
-        f"immutable {name} changed: {row.get(name)} -> {data[name]}"
+        f"immutable {name} changed: {before[name]} -> {after[name]}"
         for name in ("field_type", "value_type")
-        if row.get(name) != data[name]
+        if before[name] != after[name]
     ]
     reasons.append("the field and every value stored in it are deleted, then created anew")
-    fields = _create_fields(data)
+    fields = _create_fields(desired)
     for name in ("field_type", "value_type"):
-        fields[name] = FieldChange(row.get(name), data[name])
+        fields[name] = FieldChange(before[name], after[name])
     writes = (
-        Write("DELETE", f"{PATH}/{live_id}", None, Settle(PATH, {}, {"id": live_id}, "absent")),
-        Write("POST", PATH, _create_body(data), Settle(PATH, {}, {"name": data["name"], "field_type": data["field_type"]})),
+        Write("DELETE", f"{PATH}/{current.id}", None, Settle(PATH, {}, {"id": current.id}, "absent")),
+        _create_write(desired),
     )
-    ctx.add("custom_field", Change("replace", "custom_field", str(data["name"]), key, live_id, destructive=True,
+    ctx.add("custom_field", Change("replace", "custom_field", str(after["name"]), key, current.id, destructive=True,
                                     removal=True, fields=fields, reasons=tuple(reasons), writes=writes))
-    _plan_scoping(ctx, entry, key, live_field_id=None)
+    _plan_scoping(ctx, desired, key, None)
 
 
-def _update(ctx: Context, entry: Entry, row: Mapping[str, Any]) -> None:
+def _update(ctx: Context, entry: Entry, current: LiveField) -> None:
     """PATCH the changed name and properties; never `active` (reactivating a field is a UI action)."""
-    data = entry.data
-    live_id = int(row["id"])
-    user_attribute = row.get("field_type") == "user_attribute"
-    diff = Diff()
-    diff.rename(row.get("name"), data["name"])
+    desired = _desired(ctx, entry)
+    after, before, live_id = desired.canonical, current.canonical, current.id
+    managed = ["name"]
     for prop in PROPERTIES:
-        if prop not in data:
+        if prop not in after:
             continue
-        if user_attribute and prop not in USER_ATTRIBUTE_KEYS:
-            ctx.warn(f'{entry.source}: {prop} cannot be changed on user_attribute field "{data["name"]}" (the API '
+        if before["field_type"] == "user_attribute" and prop not in USER_ATTRIBUTE_KEYS:
+            ctx.warn(f'{entry.source}: {prop} cannot be changed on user_attribute field "{after["name"]}" (the API '
                      "accepts only name, description and required): not planned")
             continue
-        diff.compare(prop, row.get(prop), data[prop])
-    if row.get("active") is False:
+        managed.append(prop)
+    diff = FIELD.diff(after, before, _display(ctx), names=managed)
+    if "name" in diff.fields:
+        diff.reasons.append(f'renamed from "{before["name"]}"')
+    if current.row.get("active") is False:
         other = "; its other changes are planned as usual" if diff.body else ""
-        ctx.warn(f'{entry.source}: custom field "{row.get("name")}" (id {live_id}) is inactive in Greenhouse, and '
+        ctx.warn(f'{entry.source}: custom field "{before["name"]}" (id {live_id}) is inactive in Greenhouse, and '
                  "the API cannot reactivate it: reactivate it in Greenhouse (custom field settings), then plan "
                  f"again{other}")
-    body, fields, reasons = diff.body, diff.fields, diff.reasons
+    body = diff.body
     if body:
         write = Write("PATCH", f"{PATH}/{live_id}", body, Settle(PATH, {"ids": [live_id]}, {"id": live_id, **body}))
-        ctx.add("custom_field", Change("update", "custom_field", str(data["name"]), f"custom_field:{live_id}", live_id,
-                                        fields=fields, reasons=tuple(reasons), writes=(write,)))
+        ctx.add("custom_field", Change("update", "custom_field", str(after["name"]), f"custom_field:{live_id}", live_id,
+                                        fields=diff.fields, reasons=tuple(diff.reasons), writes=(write,)))
     else:
         ctx.same("custom_field")
-    if "options" in data:
-        _plan_options(ctx, entry, row)
-    _plan_scoping(ctx, entry, f"custom_field:{live_id}", live_field_id=live_id)
+    if "options" in entry.data:
+        _plan_options(ctx, entry, desired, live_id)
+    _plan_scoping(ctx, desired, f"custom_field:{live_id}", current)
 
 
 # -- options ---------------------------------------------------------------------------------------
 
 
-def _plan_options(ctx: Context, entry: Entry, row: Mapping[str, Any]) -> None:
+def _plan_options(ctx: Context, entry: Entry, desired: Desired, field_id: int) -> None:
     """Plan one field's options: creates and plain updates in desired order, then renames in a safe order."""
-    field_id = int(row["id"])
-    field_name = str(entry.data["name"])
+    field_name = str(desired.canonical["name"])
     rows = ctx.live_rows("custom_field_options")
     live = {i: rows[i] for i in ctx.rows_by("custom_field_options", "custom_field_id").get(field_id, ())}
     names = LiveNames.of(live)
+    display = _display(ctx)
     claimed: dict[int, Entry] = {}
-    desired: list[tuple[int, Mapping[str, Any], int | None]] = []
-    for pos, option in enumerate(entry.data["options"]):
+    matched: list[tuple[Mapping[str, Any], int | None]] = []
+    prefer = _active_first(live)
+    for pos, (option, wanted) in enumerate(zip(entry.data["options"], desired.options, strict=True)):
         sub = Entry("custom_fields", option, entry.at(f"options[{pos}]"))
-        rules = names.rules(option, prefer=lambda ids: _prefer_active(live, ids))
+        rules = names.rules(option, prefer=prefer)
         ok, live_id = match_one(ctx, "option", sub, rules, claimed)
         if ok:
-            desired.append((pos, option, live_id))
+            matched.append((wanted, live_id))
 
-    orders = sort_orders([live[i].get("sort_order") if i is not None else None for _, _, i in desired])
+    orders = sort_orders([live[i].get("sort_order") if i is not None else None for _, i in matched])
     updates: dict[int, tuple[str, Diff]] = {}
     created: set[str] = set()
-    for (_pos, option, live_id), order in zip(desired, orders, strict=True):
-        name = f"{field_name} / {option['name']}"
+    for (wanted, live_id), order in zip(matched, orders, strict=True):
+        name = f"{field_name} / {wanted['name']}"
         if live_id is None:
-            body = {"custom_field_id": field_id, "name": option["name"], "sort_order": order}
-            if option.get("external_id"):
-                body["external_id"] = option["external_id"]
+            body = {"custom_field_id": field_id, **_option_body(OPTION.to_api(wanted), sort_order=order)}
             fields = {k: FieldChange(None, v) for k, v in body.items() if k != "custom_field_id"}
-            settle = Settle(OPTIONS, {"custom_field_ids": [field_id]}, {"custom_field_id": field_id, "name": option["name"]})
+            settle = Settle(OPTIONS, {"custom_field_ids": [field_id]}, {"custom_field_id": field_id, "name": wanted["name"]})
             write = Write("POST", OPTIONS, body, settle, bulk=f"POST {OPTIONS}/bulk", bulk_item=body)
             ctx.add("custom_field_option", Change("create", "custom_field_option", name,
-                                                   f"custom_field_option:{field_id}:{option['name']}",
+                                                   f"custom_field_option:{field_id}:{wanted['name']}",
                                                    fields=fields, writes=(write,)))
-            created.add(str(option["name"]))
+            created.add(str(wanted["name"]))
             continue
         lo = live[live_id]
-        diff = Diff()
-        diff.rename(lo.get("name"), option["name"])
-        if "external_id" in option:
-            diff.compare("external_id", lo.get("external_id"), option["external_id"])
+        before = OPTION.from_api(lo)
+        if lo.get("sort_order") == order and lo.get("active") is not False and wanted.items() <= before.items():
+            ctx.same("custom_field_option")  # most options, at any scale: no diff to build
+            continue
+        diff = OPTION.diff(wanted, before, display)
+        if "name" in diff.fields:
+            diff.reasons.append(f'renamed from "{before["name"]}"')
         diff.compare("sort_order", lo.get("sort_order"), order)
         if lo.get("active") is False:
             # The index phrases reactivation three ways (PATCH `active: true`; PATCH with the original name;
             # PATCH with the desired name and the same custom_field_id): this body satisfies all three
             # [inferred: option-reactivation-body]; it is always a single PATCH (see _option_update).
             diff.compare("active", False, True)
-            diff.body.update(name=option["name"], custom_field_id=field_id)
+            diff.body.update(name=wanted["name"], custom_field_id=field_id)
             diff.reasons.append("archived option reactivated")
         if not diff.body:
             ctx.same("custom_field_option")
@@ -240,9 +327,9 @@ def _plan_options(ctx: Context, entry: Entry, row: Mapping[str, Any]) -> None:
     keep = {str(o.get("name")): i for i, o in live.items() if i not in renames}
     sequence = order_renames(renames, keep.keys() | created)
     for live_id in sequence.blocked:
-        before, after = renames[live_id]
-        ctx.warn(f'custom field "{field_name}": option "{before}" cannot be renamed to "{after}" while option id '
-                 f"{keep.get(after)} of the field has that name (names are unique within a field)")
+        was, becomes = renames[live_id]
+        ctx.warn(f'custom field "{field_name}": option "{was}" cannot be renamed to "{becomes}" while option id '
+                 f"{keep.get(becomes)} of the field has that name (names are unique within a field)")
     for live_id, (name, diff) in updates.items():
         if live_id not in renames:
             ctx.add("custom_field_option", _option_update(field_id, live_id, name, diff, in_order=False))
@@ -315,57 +402,60 @@ def sort_orders(live_orders: list[Any]) -> list[int]:
 # -- scoping ---------------------------------------------------------------------------------------
 
 
-def _plan_scoping(ctx: Context, entry: Entry, field_handle_key: str, live_field_id: int | None) -> None:
-    field: Handle = live_field_id if live_field_id is not None else field_handle_key
-    for manifest_key, kind, collection, column, type_ in (
-        ("departments", "department", "custom_field_departments", "department_id", "custom_field_department"),
-        ("offices", "office", "custom_field_offices", "office_id", "custom_field_office"),
-    ):
-        if manifest_key not in entry.data:
+def _plan_scoping(ctx: Context, desired: Desired, field_key_: str, current: LiveField | None) -> None:
+    """Plan the join rows of each scope key the entry writes: creates for the desired references the field
+    lacks (in display-name order), then deletes of its extra rows (by referenced id), in a later phase.
+
+    `current` is the live field, or None for a field this plan creates (referred to by `field_key_`).
+    """
+    field: Handle = current.id if current is not None else field_key_
+    field_name = str(desired.canonical["name"])
+    for scope in SCOPES:
+        if scope.key not in desired.canonical:
             continue
-        wanted: dict[Handle, str] = {}
-        for pos, name in enumerate(entry.data[manifest_key]):
-            handle = ctx.resolve(kind, name, entry.at(f"{manifest_key}[{pos}]"))
-            if handle is not None:
-                wanted[handle] = str(ctx.indices[kind].display(handle))
-        rows = {}
-        if live_field_id is not None:
-            live = ctx.live_rows(collection)
-            rows = {int(live[i][column]): int(i) for i in ctx.rows_by(collection, "custom_field_id").get(live_field_id, ())}
-        field_name = str(entry.data["name"])
-        path = f"/v3/{collection}"
-        for handle, shown in sorted(wanted.items(), key=lambda kv: kv[1]):
+        wanted: tuple[Handle, ...] = desired.canonical[scope.key]
+        rows = current.scoping[scope.key] if current is not None else {}
+        index = ctx.indices[scope.kind]
+        for handle in sorted(wanted, key=lambda h: (str(index.display(h)), desired.mentions[(scope.kind, h)])):
             if isinstance(handle, int) and handle in rows:
-                ctx.same(type_)
+                ctx.same(scope.type)
                 continue
-            body = {"custom_field_id": ref(field), column: ref(handle)}
-            settle = Settle(path, {"custom_field_ids": [ref(field)]}, dict(body))
-            ctx.add("custom_field_scope_create", Change(
-                "create", type_, f"{field_name} / {shown}", f"{type_}:{field_handle_key}:{handle}",
-                fields={kind: FieldChange(None, shown)}, writes=(Write("POST", path, body, settle),)))
-        extra = {h: i for h, i in rows.items() if h not in wanted}
+            _scope_create(ctx, scope, field, field_key_, field_name, handle, str(index.display(handle)))
+        wanted_ids = set(wanted)
+        extra = {h: i for h, i in rows.items() if h not in wanted_ids}
         if extra and not wanted:
-            ctx.warn(f'custom field "{field_name}" becomes visible in every {kind} (its last {kind} scoping row is removed)')
+            ctx.warn(f'custom field "{field_name}" becomes visible in every {scope.kind} (its last {scope.kind} '
+                     "scoping row is removed)")
         for handle, row_id in sorted(extra.items()):
-            shown = str(ctx.indices[kind].display(handle))
-            settle = Settle(path, {"custom_field_ids": [live_field_id]}, {"id": row_id}, "absent")
+            shown = str(index.display(handle))
+            settle = Settle(scope.path, {"custom_field_ids": [field]}, {"id": row_id}, "absent")
             ctx.add("custom_field_scope_delete", Change(
-                "delete", type_, f"{field_name} / {shown}", f"{type_}:{row_id}", row_id, removal=True,
-                fields={kind: FieldChange(shown, None)}, writes=(Write("DELETE", f"{path}/{path_ref(row_id)}", None, settle),)))
+                "delete", scope.type, f"{field_name} / {shown}", f"{scope.type}:{row_id}", row_id, removal=True,
+                fields={scope.kind: FieldChange(shown, None)},
+                writes=(Write("DELETE", f"{scope.path}/{path_ref(row_id)}", None, settle),)))
+
+
+def _scope_create(ctx: Context, scope: Scope, field: Handle, field_key_: str, field_name: str, handle: Handle,
+                  shown: str) -> None:
+    body = {"custom_field_id": ref(field), scope.column: ref(handle)}
+    settle = Settle(scope.path, {"custom_field_ids": [ref(field)]}, dict(body))
+    ctx.add("custom_field_scope_create", Change(
+        "create", scope.type, f"{field_name} / {shown}", f"{scope.type}:{field_key_}:{handle}",
+        fields={scope.kind: FieldChange(None, shown)}, writes=(Write("POST", scope.path, body, settle),)))
 
 
 # -- prune -----------------------------------------------------------------------------------------
 
 
-def _prune(ctx: Context, live: Mapping[int, Mapping[str, Any]], claimed: Mapping[int, Entry]) -> None:
+def _prune(ctx: Context, live: Mapping[int, LiveField], claimed: Mapping[int, Entry]) -> None:
     mode = ctx.prune_mode("custom_fields")
     if mode == "off":
         return
-    for live_id, row in sorted(live.items()):
-        if live_id in claimed or row.get("active") is False:
+    for live_id, current in sorted(live.items()):
+        if live_id in claimed or current.row.get("active") is False:
             continue
-        name = str(row.get("name"))
-        if mode == "enforce" and not ctx.protected("custom_fields", row.get("name_key"), name):
+        name = str(current.canonical["name"])
+        if mode == "enforce" and not ctx.protected("custom_fields", current.canonical["key"], name):
             write = Write("DELETE", f"{PATH}/{live_id}", None, Settle(PATH, {}, {"id": live_id}, "absent"))
             ctx.add("custom_field_delete", Change(
                 "delete", "custom_field", name, f"custom_field:{live_id}", live_id, destructive=True, removal=True,
