@@ -20,14 +20,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import jsonschema
 
-from reconciler.errors import Problem
+from reconciler.errors import RANK_SCHEMA, Problem
 from reconciler.manifest.definitions import EMAIL_PATTERN, PATTERN_MESSAGES
 from reconciler.manifest.sections import MANIFEST_VERSION, definitions, manifest_definition
 from reconciler.manifest.text import PathKey, did_you_mean, prose_list, quote, suggest
 from reconciler.manifest.yamlload import Document
 from reconciler.resources.registry import REGISTRY
 
-RANK_SCHEMA = 2
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
 

@@ -39,12 +39,9 @@ from typing import Any, NamedTuple
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from reconciler.errors import ManifestError, Problem
+from reconciler.errors import RANK_FILE, RANK_SYNTAX, ManifestError, Problem
 from reconciler.manifest.model import Source
 from reconciler.manifest.text import PathKey, json_path, quote
-
-RANK_FILE = 0
-RANK_SYNTAX = 1
 
 #: How many values aliases may add to a document beyond the ones written in it.
 ALIAS_BUDGET = 10_000
@@ -216,7 +213,7 @@ class _Loader(_MarkImplicit, yaml.SafeLoader):
             raise yaml.scanner.ScannerError(
                 None, None, f"brackets nested more than {MAX_FLOW_DEPTH} levels deep", self.get_mark()
             )
-        super().fetch_flow_collection_start(TokenClass)  # type: ignore[misc]
+        super().fetch_flow_collection_start(TokenClass)
 
 
 _CLoader: type[Any] | None = (
