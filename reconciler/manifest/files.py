@@ -20,13 +20,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler.errors import Problem
+from reconciler.errors import RANK_FILE, Problem
 
 #: Largest manifest file accepted, in bytes.
 MAX_BYTES = 10 * 1024 * 1024
 SUFFIXES = (".yaml", ".yml")
 
-RANK_FILE = 0
 
 
 @dataclass(frozen=True)
