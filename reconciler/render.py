@@ -552,7 +552,8 @@ def _head(plan: Plan, *, summarised: bool) -> str:
         "",
     ]
     if plan.changes:
-        lines += [escape_markdown(requests_line(plan)), ""]
+        # Our own sentence: endpoints and counts, no names. HTML is still neutralised (a saved plan is a file).
+        lines += [html.escape(requests_line(plan), quote=False), ""]
     lines += [f"Manifest digest: `{digest[:12]}`", ""]
     if not plan.changes:
         lines += ["No changes. The live organisation matches the manifests.", ""]
