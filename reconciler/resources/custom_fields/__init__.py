@@ -38,6 +38,9 @@ FAMILY = REGISTRY.register(Family(
         # order is part of what a plan's reviewer reads, and this is the order plans have always had).
         Phase("custom_field", after=("office_contact",)),
         Phase("custom_field_option", after=("custom_field",)),
+        # New options after every rename: a rename may free the name a new option takes, and the creates of
+        # all fields then form one run of bulk rows instead of alternating with the renames field by field.
+        Phase("custom_field_option_create", after=("custom_field_option",)),
         Phase("custom_field_scope_create", after=("custom_field", "department", "office")),
         Phase("custom_field_option_archive", after=("custom_field_option",)),
         # Extra scoping rows go only after the new ones exist: never visible everywhere in between.

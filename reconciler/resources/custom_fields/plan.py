@@ -296,7 +296,7 @@ def _plan_options(ctx: Context, entry: Entry, desired: Desired, field_id: int) -
             fields = {k: FieldChange(None, v) for k, v in body.items() if k != "custom_field_id"}
             settle = Settle(OPTIONS, {"custom_field_ids": [field_id]}, {"custom_field_id": field_id, "name": wanted["name"]})
             write = Write("POST", OPTIONS, body, settle, bulk=f"POST {OPTIONS}/bulk", bulk_item=body)
-            ctx.add("custom_field_option", Change("create", "custom_field_option", name,
+            ctx.add("custom_field_option_create", Change("create", "custom_field_option", name,
                                                    f"custom_field_option:{field_id}:{wanted['name']}",
                                                    fields=fields, writes=(write,)))
             created.add(str(wanted["name"]))
