@@ -156,6 +156,8 @@ class Shape:
                 continue
             before, after = live.get(a.name), desired[a.name]
             if a.many:
+                if tuple(before or ()) == tuple(after or ()):
+                    continue  # the same set: no names to look up for the plan (most objects, most plans)
                 shown = (sorted(str(display(a.ref or "", h)) for h in before or ()),
                          sorted(str(display(a.ref or "", h)) for h in after or ()))
                 diff.compare(a.name, tuple(before or ()), tuple(after or ()), api=a.api_key,
