@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import pytest
 
 from reconciler import render
 from reconciler.errors import PlanError, UsageError
+from reconciler.live import LiveOrg
 from reconciler.plan import FieldChange, Plan, Settle
 from reconciler.planner import build_plan
 from tests.builders import dept, job, live, manifest, office, user
@@ -320,3 +323,46 @@ def test_deleting_a_future_permission_says_the_automated_grants_it_made_stay() -
     (change,) = plan.changes
     assert writes(plan) == [("DELETE", "/v3/future_job_permissions/600", None)]
     assert any("keep those automated grants" in r and "Previously-created jobs" in r for r in change.reasons)
+
+
+# -- linear planning ---------------------------------------------------------------------------------
+
+
+class Scanned(Mapping[int, Mapping[str, Any]]):
+    """A live collection that counts how often it is scanned whole (iterated); lookups by id are free."""
+
+    def __init__(self, rows: Mapping[int, Mapping[str, Any]]) -> None:
+        self.rows = rows
+        self.scans = 0
+
+    def __getitem__(self, key: int) -> Mapping[str, Any]:
+        return self.rows[key]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[int]:
+        self.scans += 1
+        return iter(self.rows)
+
+
+def scans_to_plan(n: int) -> dict[str, int]:
+    """Plan n users (each with grants, future grants and some drift) and count each collection's scans."""
+    users = [user(2000 + i, f"u{i}@acme.example", office_ids=[101]) for i in range(n)]
+    grants = hand_made(*((5000 + 2 * i, 2000 + i, 400, 2) for i in range(n)))
+    grants += automated(*((5001 + 2 * i, 2000 + i, 403, 2) for i in range(n)))
+    futures = [{"id": 6000 + i, "user_id": 2000 + i, "role_id": 2, "department_id": 10, "office_id": None}
+               for i in range(n)]
+    m = manifest(users=[{"email": f"u{i}@acme.example", "offices": ["London"], "job_title": "Recruiter",
+                         "job_permissions": [{"job": "REQ-1004", "role": "Standard"}, {"job": 400, "role": "Private"}],
+                         "future_job_permissions": [{"role": "Standard", "department": "Sales"}]} for i in range(n)])
+    state = live(users=users, jobs=JOBS, user_job_permissions=grants, future_job_permissions=futures, **ORG)
+    counted = {c: Scanned(rows) for c, rows in state.rows.items()}
+    plan = build_plan(m, LiveOrg(rows=counted), fingerprints=False)
+    # Each user: a PATCH, a role change, a future grant created and one deleted (REQ-1004 is automated).
+    assert len(plan.changes) == 4 * n and len(plan.greenhouse_managed) == n
+    return {c: rows.scans for c, rows in counted.items()}
+
+
+def test_planning_scans_no_collection_once_per_user() -> None:
+    assert scans_to_plan(3) == scans_to_plan(30)

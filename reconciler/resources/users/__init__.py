@@ -93,3 +93,5 @@ FAMILY = REGISTRY.register(Family(
     read_filter=_managed_user_ids,
     acting_user_check=acting.check_acting_user,
 ))
+
+__all__ = ["FAMILY", "SECTION"]

@@ -1,4 +1,5 @@
-"""The manifest definition of a user and its job and future-job permissions (JSON Schema fragments)."""
+"""The manifest definition of a user and its job and future-job permissions (JSON Schema fragments), and
+their canonical shapes (`reconciler.resources.canonical`): what the plan compares and the export writes."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from reconciler.manifest.definitions import (
     nullable,
     ref,
 )
+from reconciler.resources.canonical import Attr, Shape
 
 JOB_PERMISSION = ObjectDef(
     "job_permission",
@@ -72,3 +74,33 @@ USER = ObjectDef(
         ),
     ),
 )
+
+
+# -- the canonical shapes (desired and live compare in these) ------------------------------------------
+
+#: A user. `email` is the identity (compared case-insensitively by the planner, not by `Shape.diff`);
+#: `active` and `site_admin` change through actions (activate/deactivate, revoke_permissions), not PATCH.
+USER_SHAPE = Shape((
+    Attr("email", api="primary_email"),
+    Attr("first_name"),
+    Attr("last_name"),
+    Attr("employee_id"),
+    Attr("job_title"),
+    Attr("active", api="deactivated", negate=True),
+    Attr("site_admin"),
+    Attr("offices", api="office_ids", ref="office", many=True),
+    Attr("departments", api="department_ids", ref="department", many=True),
+))
+
+#: A per-job grant of the user it is listed under (the user is the structure, not a field).
+JOB_PERMISSION_SHAPE = Shape((
+    Attr("job", api="job_id", ref="job"),
+    Attr("role", api="role_id", ref="role"),
+))
+
+#: A grant on future jobs: the scope is the whole value; an absent department/office means any.
+FUTURE_JOB_PERMISSION_SHAPE = Shape((
+    Attr("role", api="role_id", ref="role"),
+    Attr("department", api="department_id", ref="department", optional=True),
+    Attr("office", api="office_id", ref="office", optional=True),
+))

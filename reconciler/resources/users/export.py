@@ -1,8 +1,14 @@
 """Export of users: profile, offices, departments, and the hand-made job and future-job grants.
 
-A user's `job_permissions` are the hand-made grants only: rows with `automated: true` are made by
-Greenhouse from a future job permission, and the planner leaves them alone. Service accounts (no email)
-are not managed. Site admins hold every job, so their grants are not written.
+Each item is `to_manifest(from_api(row))` of the canonical shapes in `definition`, so planning the
+export is a no-op by construction (`from_manifest` inverts `to_manifest`; tests/resources checks it).
+The structure around the shapes:
+
+* A user's `job_permissions` are the hand-made grants only: rows with `automated: true` are made by
+  Greenhouse from a future job permission, and the planner leaves them alone.
+* Service accounts (no email) are not managed. Site admins hold every job, so their grants are not written.
+* A name or employee id the manifest cannot write (blank: the schema needs a non-blank text) is left
+  out, i.e. unmanaged, so the export still validates.
 """
 
 from __future__ import annotations
@@ -11,11 +17,46 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.resources.canonical import NameOf
 from reconciler.resources.exporting import Exporting
+from reconciler.resources.users.definition import (
+    FUTURE_JOB_PERMISSION_SHAPE,
+    JOB_PERMISSION_SHAPE,
+    USER_SHAPE,
+)
+
+#: Keys whose schema is a non-blank text (`NAME`), and whether null is allowed.
+_NAMES = {"first_name": False, "last_name": False, "employee_id": True}
+
+
+def name_of(exporting: Exporting) -> NameOf:
+    """The `NameOf` of the users shapes: how each kind of reference is written."""
+    roles = exporting.live.get("user_roles")
+
+    def write(kind: str, value: Any) -> Any:
+        if kind == "office":
+            return exporting.office(value)
+        if kind == "department":
+            return exporting.department(value)
+        if kind == "job":
+            return exporting.job(int(value))
+        if kind == "role":
+            return roles.get(int(value), {}).get("name", value)
+        raise ValueError(f"users export: no writer for {kind} references")
+
+    return write
+
+
+def _writable(key: str, value: Any) -> bool:
+    nullable = _NAMES.get(key)
+    if nullable is None:
+        return True
+    return (value is None and nullable) or (isinstance(value, str) and value.strip() != "")
 
 
 def items(exporting: Exporting) -> list[dict[str, Any]]:
     live = exporting.live
+    write = name_of(exporting)
     grants: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
     for g in live.get("user_job_permissions").values():
         if g.get("automated") is True:  # made by Greenhouse from a future job permission: not the manifest's
@@ -24,39 +65,20 @@ def items(exporting: Exporting) -> list[dict[str, Any]]:
     future: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
     for g in live.get("future_job_permissions").values():
         future[int(g["user_id"])].append(g)
-    roles = live.get("user_roles")
     out = []
     for row in sorted(live.get("users").values(), key=lambda r: str(r.get("primary_email") or "").lower()):
-        email = row.get("primary_email")
-        if not email:  # service accounts have no email and are not managed
+        if not row.get("primary_email"):  # service accounts have no email and are not managed
             continue
-        item: dict[str, Any] = {"email": email}
-        for key in ("first_name", "last_name"):
-            if row.get(key):
-                item[key] = row[key]
-        if row.get("employee_id"):
-            item["employee_id"] = row["employee_id"]
-        if row.get("job_title"):
-            item["job_title"] = row["job_title"]
-        item["active"] = not row.get("deactivated", False)
-        item["site_admin"] = bool(row.get("site_admin"))
-        item["offices"] = sorted(str(exporting.office(i)) for i in row.get("office_ids") or [])
-        item["departments"] = sorted(str(exporting.department(i)) for i in row.get("department_ids") or [])
+        user = USER_SHAPE.to_manifest(USER_SHAPE.from_api(row), write)
+        item = {k: v for k, v in user.items() if _writable(k, v)}
         if not row.get("site_admin"):
             item["job_permissions"] = sorted(
-                ({"job": exporting.job(int(g["job_id"])),
-                  "role": roles.get(int(g["role_id"]), {}).get("name", g["role_id"])}
-                 for g in grants.get(int(row["id"]), [])), key=lambda g: (str(g["job"]), str(g["role"])))
+                (JOB_PERMISSION_SHAPE.to_manifest(JOB_PERMISSION_SHAPE.from_api(g), write)
+                 for g in grants.get(int(row["id"]), [])),
+                key=lambda g: (str(g["job"]), str(g["role"])))
             item["future_job_permissions"] = sorted(
-                (_future(g, roles, exporting) for g in future.get(int(row["id"]), [])), key=str)
+                (FUTURE_JOB_PERMISSION_SHAPE.to_manifest(FUTURE_JOB_PERMISSION_SHAPE.from_api(g), write)
+                 for g in future.get(int(row["id"]), [])),
+                key=str)
         out.append(item)
-    return out
-
-
-def _future(g: Mapping[str, Any], roles: Mapping[int, Mapping[str, Any]], exporting: Exporting) -> dict[str, Any]:
-    out: dict[str, Any] = {"role": roles.get(int(g["role_id"]), {}).get("name", g["role_id"])}
-    if g.get("department_id") is not None:
-        out["department"] = exporting.department(g["department_id"])
-    if g.get("office_id") is not None:
-        out["office"] = exporting.office(g["office_id"])
     return out
