@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 import click
@@ -77,15 +78,53 @@ def _settings() -> Any:
     return Settings.from_env()
 
 
+def _read_workers() -> int:
+    """Collections read at once (GREENHOUSE_READ_WORKERS, default 4); a UsageError when unusable."""
+    from reconciler.live import workers_from_env
+
+    return workers_from_env()
+
+
+_SHARED: dict[Any, dict[str, Any]] = {}
+
+
+def _shared(settings: Any) -> dict[str, Any]:
+    """The token and the rate-limit gate every client of this process uses for `settings` (one credential).
+
+    Passed to the reader and to apply's writing client, so a command mints one token (not one per client,
+    each revoking the one before: Harvest keeps one active token per client) and all its requests count
+    against one rate-limit window, as the server counts them.
+    """
+    from reconciler.harvest.auth import ClientCredentialsAuth
+    from reconciler.harvest.policy import RateLimitGate
+
+    shared = _SHARED.get(settings)
+    if shared is None:
+        shared = _SHARED[settings] = {"auth": ClientCredentialsAuth(settings), "gate": RateLimitGate(time.time)}
+    return shared
+
+
+def _reader(settings: Any, hook: Any) -> Any:
+    """The GET-only reader of plan and export, sharing this process's token and gate."""
+    from reconciler.harvest import HarvestReader
+
+    return HarvestReader(settings, on_request=hook, **_shared(settings))
+
+
 def _progress_hook() -> Any:
     """A request counter on stderr while reading, only when stderr is a terminal."""
     if not sys.stderr.isatty():
         return None
+    import threading
+
     count = [0]
+    lock = threading.Lock()  # the concurrent reads call it from several threads
 
     def hook(method: str, path: str, status: int) -> None:
-        count[0] += 1
-        click.echo(f"\r  {count[0]} API request(s): {method} {path} -> {status}".ljust(78)[:78], err=True, nl=False)
+        with lock:
+            count[0] += 1
+            click.echo(f"\r  {count[0]} API request(s): {method} {path} -> {status}".ljust(78)[:78], err=True,
+                       nl=False)
 
     return hook
 
@@ -96,28 +135,65 @@ def _end_progress(hook: Any) -> None:
 
 
 def _make_plan(paths: Sequence[str], only: Sequence[str], *, fingerprints: bool = False,
-               bulk_max_rows: int = 100) -> tuple[Any, Any]:
-    """Load and validate manifests (first: their errors come before any settings error), read the
-    settings and the live org (GETs only), and plan. Returns (plan, settings)."""
-    from reconciler.harvest import HarvestReader
-    from reconciler.live import check_only, read_for_manifest
+               bulk_max_rows: int = 100, before_read: Callable[[Any], None] | None = None) -> tuple[Any, Any]:
+    """Load and validate manifests, read the settings and the live org (GETs only), and plan.
+    Returns (plan, settings). `before_read(settings)` runs between the settings and the first read
+    (apply takes its lock there).
+
+    The reads overlap the loading and the planning: when the settings are usable and there is no
+    `before_read`, each manifest file's sections start the reads they need as soon as its YAML is parsed,
+    before the checks (`load_early`); collections are read several at once (GREENHOUSE_READ_WORKERS);
+    and planning starts on the collections that are in. What is reported stays in today's order:
+    manifest errors first (settings that cannot be read start nothing early: the manifests are loaded
+    first, then the settings error is raised); then a failed read or the identity guard, before any plan
+    error; the plan is returned only once every read and the guard are done.
+    """
+    from reconciler.errors import ReconcilerError
+    from reconciler.live import PlanReading, check_only, early_collections
     from reconciler.manifest import load
+    from reconciler.manifest.loader import load_early
     from reconciler.planner import build_plan
 
     chosen = check_only(only)
-    manifest = load(list(paths) or ["."])
-    settings = _settings()
-    hook = _progress_hook()
-    with HarvestReader(settings, on_request=hook) as reader:
+    targets = list(paths) or ["."]
+    early = before_read is None
+    manifest = None
+    if early:
         try:
-            live = read_for_manifest(reader, manifest, chosen, acting_user_id=settings.user_id,
-                                     service_user=settings.acts_as_service_user)
+            settings = _settings()
+            workers = _read_workers()
+        except ReconcilerError:
+            early = False
+    if not early:
+        manifest = load(targets)
+        settings = _settings()
+        workers = _read_workers()
+        if before_read is not None:
+            before_read(settings)
+    hook = _progress_hook()
+    with _reader(settings, hook) as reader, PlanReading(
+            reader, workers=workers, acting_user_id=settings.user_id,
+            service_user=settings.acts_as_service_user) as reading:
+        try:
+            if manifest is None:
+                manifest = load_early(
+                    targets, lambda _file, sections: reading.prefetch(early_collections(sections, chosen)))
+            live = reading.finish(manifest, chosen)
+            try:
+                plan = build_plan(manifest, live, only=chosen, api_url=settings.api_url, fingerprints=fingerprints,
+                                  bulk_max_rows=bulk_max_rows)
+            except Exception as e:
+                planned: Any = e
+            else:
+                planned = plan
+            # A failed read or the identity guard is what to report (before a plan error that followed from it).
+            reading.settle()
         finally:
             _end_progress(hook)
         click.echo(f"Read the live organisation with {reader.request_count} API request(s).", err=True)
-    plan = build_plan(manifest, live, only=chosen, api_url=settings.api_url, fingerprints=fingerprints,
-                      bulk_max_rows=bulk_max_rows)
-    return plan, settings
+    if isinstance(planned, Exception):
+        raise planned
+    return planned, settings
 
 
 def _render(plan: Any, fmt: str) -> str:
@@ -139,7 +215,7 @@ BULK_MAX_ROWS = click.option(
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--out", "out", type=click.Path(dir_okay=False), help="Save the plan (JSON, with live fingerprints) for apply --plan.")
+@click.option("--out", "out", type=click.Path(), help="Save the plan (JSON, with live fingerprints) for apply --plan.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when changes are pending, 0 when none.")
 @click.option("--only", "only", multiple=True, type=ONLY, metavar="TYPE",
@@ -149,6 +225,8 @@ def plan(paths: Sequence[str], out: str | None, fmt: str, detailed_exitcode: boo
          bulk_max_rows: int) -> None:
     """Show the writes that would make the live organisation match the manifests. Never writes."""
     try:
+        if out:
+            _check_output_path(out, "plan")
         result, _ = _make_plan(paths, only, fingerprints=bool(out), bulk_max_rows=bulk_max_rows)
         if out:
             _write_file(out, result.dumps(include_fingerprints=True))
@@ -158,6 +236,26 @@ def plan(paths: Sequence[str], out: str | None, fmt: str, detailed_exitcode: boo
     click.echo(_render(result, fmt), nl=False)
     if detailed_exitcode and result.has_changes:
         sys.exit(EXIT_CHANGES)
+
+
+def _check_output_path(path: str, what: str) -> None:
+    """Refuse an output file that cannot be written (missing directory, a directory, no permission) before
+    anything is read or written, so a long plan or apply never ends in a traceback (UsageError, exit 1)."""
+    from pathlib import Path
+
+    from reconciler.errors import UsageError
+
+    target = Path(path)
+    parent = target.parent
+    if target.is_dir():
+        raise UsageError(f"cannot write the {what} to {path}: it is a directory")
+    if not parent.exists():
+        raise UsageError(f"cannot write the {what} to {path}: the directory {parent} does not exist")
+    if not parent.is_dir():
+        raise UsageError(f"cannot write the {what} to {path}: {parent} is not a directory")
+    writable = os.access(target, os.W_OK) if target.exists() else os.access(parent, os.W_OK | os.X_OK)
+    if not writable:
+        raise UsageError(f"cannot write the {what} to {path}: permission denied")
 
 
 def _write_file(path: str, text: str) -> None:
@@ -202,55 +300,117 @@ def _confirm(yes: bool) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--allow-destructive", is_flag=True, help="Allow changes that lose data (field/tag deletes, replaces, revokes).")
 @click.option("--force", is_flag=True, help="Apply even when the plan exceeds policy.limits.")
-@click.option("--journal", type=click.Path(dir_okay=False), help="Append one JSON line per write to this file.")
+@click.option("--journal", type=click.Path(),
+              help="Append to this file one JSON line before each write (intent) and one after (outcome); "
+                   "see docs/reliability.md.")
 @BULK_MAX_ROWS
 @click.option("--bulk-wait", "bulk_wait", type=click.FloatRange(min=0), default=600.0, show_default=True,
               envvar="GREENHOUSE_BULK_WAIT", show_envvar=True,
               help="Seconds to wait for a bulk request to finish before stopping (its rows are never re-sent).")
+@click.option("--lock-timeout", "lock_timeout", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="Seconds to wait for another apply against the same organisation on this host to finish "
+                   "(0: refuse at once, naming it).")
+@click.option("--no-lock", "no_lock", is_flag=True,
+              help="Do not take the per-organisation apply lock. For tests that stand for two hosts; see "
+                   "docs/reliability.md.")
 def apply(
     paths: Sequence[str], plan_file: str | None, yes: bool, allow_destructive: bool, force: bool, journal: str | None,
-    bulk_max_rows: int, bulk_wait: float,
+    bulk_max_rows: int, bulk_wait: float, lock_timeout: float, no_lock: bool,
 ) -> None:
-    """Make the live organisation match the manifests (or a saved plan)."""
+    """Make the live organisation match the manifests (or a saved plan).
+
+    The whole run (planning included) holds the organisation's apply lock (reconciler/lock.py) unless
+    --no-lock. SIGINT/SIGTERM stop it between writes, never in the middle of one: exit 130/143 with
+    "applied N of M; interrupted before ...". See docs/reliability.md.
+    """
+    from contextlib import ExitStack
+
     from reconciler import safety
     from reconciler.errors import StalePlanError, UsageError
-    from reconciler.executor import Executor
+    from reconciler.executor import ApplyInterrupted, Executor, Signalled, StopSignal, signal_name
     from reconciler.harvest import HarvestClient, Polling
+    from reconciler.lock import ApplyLock
     from reconciler.staleness import stale_objects
 
+    stop = StopSignal()
+    hook = None
     try:
-        if plan_file:
-            if paths:
-                raise click.UsageError("give either manifest paths or --plan, not both")
-            result = _load_saved_plan(plan_file)
-            settings = _settings()
-            if result.api_url and result.api_url != settings.api_url:
-                raise UsageError(f"the plan was made against {result.api_url}, not {settings.api_url}")
-        else:
-            result, settings = _make_plan(paths, (), bulk_max_rows=bulk_max_rows)
-        click.echo(_render(result, "text"), nl=False)
-        if not result.has_changes:
-            click.echo("Nothing to apply.", err=True)
-            return
-        safety.check(result, allow_destructive=allow_destructive, force=force)
-        with HarvestClient(settings) as client:
-            if plan_file:  # before asking: nobody should confirm a plan that is then refused
-                changed = stale_objects(result, client)
-                if changed:
-                    raise StalePlanError(changed)
-            _confirm(yes)
-            hook = _apply_progress()
-            log = open(journal, "a", encoding="utf-8") if journal else None  # noqa: SIM115
-            try:
-                polling = Polling(max_wait=bulk_wait)
-                report = Executor(client, journal=log, progress=hook, polling=polling).apply(result)
-            finally:
-                if log is not None:
-                    log.close()
-                _end_progress(hook)
-        click.echo(f"Apply complete: {report.changes} change(s), {report.writes} write request(s).", err=True)
+        if journal:
+            _check_output_path(journal, "journal")
+        with stop.installed(), ExitStack() as held:
+
+            def take_lock(settings: Any) -> None:
+                if not no_lock:
+                    held.enter_context(ApplyLock(
+                        settings.api_url, timeout=lock_timeout,
+                        warn=lambda text: click.echo(f"Warning: {text}", err=True),
+                        notify=lambda text: click.echo(text, err=True)))
+
+            if plan_file:
+                if paths:
+                    raise click.UsageError("give either manifest paths or --plan, not both")
+                result = _load_saved_plan(plan_file)
+                settings = _settings()
+                if result.api_url and result.api_url != settings.api_url:
+                    raise UsageError(f"the plan was made against {result.api_url}, not {settings.api_url}")
+                take_lock(settings)
+            else:
+                result, settings = _make_plan(paths, (), bulk_max_rows=bulk_max_rows, before_read=take_lock)
+            click.echo(_render(result, "text"), nl=False)
+            if not result.has_changes:
+                click.echo("Nothing to apply.", err=True)
+                return
+            safety.check(result, allow_destructive=allow_destructive, force=force)
+            with HarvestClient(settings, **_shared(settings)) as client:
+                if plan_file:  # before asking: nobody should confirm a plan that is then refused
+                    changed = stale_objects(result, client)
+                    if changed:
+                        raise StalePlanError(changed)
+                _confirm(yes)
+                hook = _apply_progress()
+                stop.defer()  # from here on a signal is honoured between writes, never during one
+                log = _open_journal(journal)
+                try:
+                    polling = Polling(max_wait=bulk_wait)
+                    report = Executor(client, journal=log, progress=hook, polling=polling, stop=stop,
+                                      sleep=stop.wait).apply(result)
+                finally:
+                    if log is not None:
+                        log.close()
+                    _end_progress(hook)
+        _report_present(report.present)
+        late = f" ({signal_name(stop.signum)} came after the last write)" if stop.requested else ""
+        click.echo(f"Apply complete: {report.changes} change(s), {report.writes} write request(s).{late}", err=True)
+    except ApplyInterrupted as e:
+        click.echo(f"Interrupted: {e}", err=True)
+        sys.exit(e.exit_code)
+    except Signalled as e:
+        _end_progress(hook)
+        click.echo(f"\nInterrupted by {signal_name(e.signum)} before any write; nothing was written.", err=True)
+        sys.exit(128 + e.signum)
     except ReconcilerError as e:
         fail(e)
+
+
+def _open_journal(path: str | None) -> Any:
+    from reconciler.errors import UsageError
+
+    if not path:
+        return None
+    try:
+        return open(path, "a", encoding="utf-8")  # noqa: SIM115 - closed by apply
+    except OSError as e:
+        raise UsageError(f"cannot write the journal to {path}: {e.strerror}") from None
+
+
+def _report_present(present: Sequence[Any]) -> None:
+    """Name the planned creates found already made since planning (by an overlapping apply, or by hand)."""
+    if not present:
+        return
+    click.echo(f"{len(present)} planned create(s) already present (they appeared since planning, e.g. made by "
+               "an overlapping apply): used, not created again:", err=True)
+    for p in present:
+        click.echo(f"  already present: {p.type} {p.name} (id {p.id})", err=True)
 
 
 def _apply_progress() -> Any:
@@ -274,16 +434,16 @@ def export(out: str, only: Sequence[str]) -> None:
 
     from reconciler.errors import UsageError
     from reconciler.export import export_documents
-    from reconciler.harvest import HarvestReader
     from reconciler.live import read_for_export, sections_for
 
     try:
         sections = sections_for(only)
         settings = _settings()
+        workers = _read_workers()
         hook = _progress_hook()
-        with HarvestReader(settings, on_request=hook) as reader:
+        with _reader(settings, hook) as reader:
             try:
-                live = read_for_export(reader, sections, acting_user_id=settings.user_id)
+                live = read_for_export(reader, sections, acting_user_id=settings.user_id, workers=workers)
             finally:
                 _end_progress(hook)
             click.echo(f"Read the live organisation with {reader.request_count} API request(s).", err=True)

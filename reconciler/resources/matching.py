@@ -70,7 +70,8 @@ def match_one(
             ctx.problem(
                 entry.source,
                 f"{rule} matches {len(distinct)} live {noun}s (ids {', '.join(map(str, distinct))}); "
-                "give an external_id/key to say which one",
+                "give an external_id/key to say which one; if they are duplicates (e.g. made by two overlapping "
+                "applies), merge or rename them in Greenhouse, then plan again",
             )
             return False, None
         live_id = distinct[0]
