@@ -35,7 +35,7 @@ def build_plan(
     views = REGISTRY.views
     chosen = check_only(only)
     sections = sections_to_plan(manifest, chosen)
-    ctx = Context(manifest, live, phases=views.phase_rank,
+    ctx = Context(manifest, live, phases=views.phase_rank, independent_phases=views.independent_phases,
                   casefold_sections=frozenset(f.section for f in views.families if f.casefold_identity))
     # Indexes first, for every family whose collections were read: other families resolve references
     # (a user's offices, a field's departments) against them even when the family itself is not planned.

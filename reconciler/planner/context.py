@@ -60,13 +60,17 @@ class Context:
     live: LiveOrg
     #: Phase name -> position in the apply order (from the resource registry).
     phases: Mapping[str, int] = field(default_factory=dict)
+    #: Phases whose changes do not depend on each other's order: grouped by bulk endpoint when ordered.
+    independent_phases: frozenset[str] = frozenset()
     #: Sections whose identities compare case-insensitively (protect entries match likewise).
     casefold_sections: frozenset[str] = frozenset()
     #: Per-family scratch shared between a family's index and plan steps (e.g. entry -> live matches).
     state: dict[str, Any] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    changes: list[tuple[int, int, Change]] = field(default_factory=list)
+    #: (phase rank, endpoint group, insertion order, change)
+    changes: list[tuple[int, int, int, Change]] = field(default_factory=list)
+    _endpoint_groups: dict[int, dict[str, int]] = field(default_factory=dict)
     unchanged: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     unmanaged: list[Unmanaged] = field(default_factory=list)
     greenhouse_managed: list[GreenhouseManaged] = field(default_factory=list)
@@ -81,7 +85,14 @@ class Context:
         self.warnings.append(message)
 
     def add(self, phase: str, change: Change) -> None:
-        self.changes.append((self.phases[phase], len(self.changes), change))
+        rank = self.phases[phase]
+        group = 0
+        if phase in self.independent_phases:
+            # Changes of one bulk endpoint together, in the order endpoints first appear; the rest keep theirs.
+            bulk = change.writes[0].bulk if len(change.writes) == 1 else None
+            groups = self._endpoint_groups.setdefault(rank, {})
+            group = groups.setdefault(bulk or "", len(groups))
+        self.changes.append((rank, group, len(self.changes), change))
 
     def add_unmanaged(self, type_: str, name: str, live_id: int) -> None:
         self.unmanaged.append(Unmanaged(type_, name, live_id))
@@ -93,7 +104,7 @@ class Context:
         self.unchanged[type_] += 1
 
     def ordered_changes(self) -> list[Change]:
-        return [c for _, _, c in sorted(self.changes, key=lambda t: (t[0], t[1]))]
+        return [c for *_, c in sorted(self.changes, key=lambda t: (t[0], t[1], t[2]))]
 
     # -- references ----------------------------------------------------------------------------
     def resolve(self, kind: str, value: Any, where: Source) -> Handle | None:

@@ -35,12 +35,15 @@ class Phase:
     """A named step of the apply order. Changes run phase by phase, then in the order they were planned.
 
     `after` names the phases (of any family) that must run first; `final` phases run after every other
-    phase (deletes that destroy data wait until everything else has succeeded).
+    phase (deletes that destroy data wait until everything else has succeeded). `independent`: no change
+    of the phase depends on another one's order (e.g. users, one change per user), so the apply order
+    groups its changes by bulk endpoint (stably), and bulk rows form long runs instead of alternating.
     """
 
     name: str
     after: tuple[str, ...] = ()
     final: bool = False
+    independent: bool = False
 
 
 @dataclass(frozen=True)

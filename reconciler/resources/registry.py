@@ -162,6 +162,10 @@ class _Views:
         return frozenset(f.section for f in self.families if not f.deletable)
 
     @cached_property
+    def independent_phases(self) -> frozenset[str]:
+        return frozenset(p.name for f in self.families for p in f.phases if p.independent)
+
+    @cached_property
     def phase_rank(self) -> Mapping[str, int]:
         """Phase name -> its position in the apply order.
 

@@ -58,7 +58,7 @@ FAMILY = REGISTRY.register(Family(
         ResourceType("future_job_permission", "future_job_permissions", frozenset({"create", "delete"})),
     ),
     phases=(
-        Phase("user", after=("department", "office")),
+        Phase("user", after=("department", "office"), independent=True),
         Phase("user_job_permission", after=("user",)),
         # New grants first, so a user never loses access in between.
         Phase("user_job_permission_delete", after=("user_job_permission",)),
