@@ -53,10 +53,6 @@ VALUE_CHARS = 200
 CELL_LINES = 50
 #: Where every change is when the comment does not list it.
 JSON_PLAN_HINT = "the JSON plan artifact (`greenhouse-reconciler plan --out plan.json`)"
-#: A change named after a user, "<email> on <rest>" or "<email>: <rest>" (how the planner names a user's
-#: job grants and future job grants): such changes are shown one row per user. An email has no space or
-#: second `@` (the manifest schema's pattern), so the first separator after it ends it.
-_OWNED_NAME = re.compile(r"([^\s@]+@[^\s@]+?)(?: on |: )(.+)", re.S)
 
 
 # -- characters ---------------------------------------------------------------------------------------
@@ -461,15 +457,18 @@ def _text_value(value: Any) -> str:
 
 
 def _owners(changes: Sequence[Change]) -> list[tuple[str, list[tuple[Change, str]]]] | None:
-    """The changes by user, in the order the plan first names each, when every name is one of a user's
-    (`_OWNED_NAME`); None otherwise."""
-    by_user: dict[str, list[tuple[Change, str]]] = {}
+    """The changes by owner, in the order the plan first names each, when their type declares an owner
+    (`ResourceType.owner_separator`, e.g. a user's grants) and every name has one; None otherwise."""
+    types = REGISTRY.views.resource_types
+    by_owner: dict[str, list[tuple[Change, str]]] = {}
     for c in changes:
-        match = _OWNED_NAME.fullmatch(c.name)
-        if match is None:
+        declared = types.get(c.type)
+        separator = declared.owner_separator if declared is not None else None
+        if not separator or separator not in c.name:
             return None
-        by_user.setdefault(match.group(1), []).append((c, match.group(2)))
-    return list(by_user.items())
+        owner, rest = c.name.split(separator, 1)
+        by_owner.setdefault(owner, []).append((c, rest))
+    return list(by_owner.items())
 
 
 def _owner_section(section: _Section, owners: list[tuple[str, list[tuple[Change, str]]]]) -> _Section:

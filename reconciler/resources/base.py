@@ -56,6 +56,9 @@ class ResourceType:
     name: str
     collection: str
     capabilities: frozenset[str] = frozenset({"create", "update"})
+    #: Changes of this type belong to another object and are named "<owner><separator><what>" (a user's
+    #: grants: "ann@acme.example on REQ-1001"); renderings then show one row per owner.
+    owner_separator: str | None = None
 
     def __post_init__(self) -> None:
         unknown = self.capabilities - CAPABILITIES

@@ -54,8 +54,10 @@ FAMILY = REGISTRY.register(Family(
     nested=(JOB_PERMISSION, FUTURE_JOB_PERMISSION),
     types=(
         ResourceType("user", "users", frozenset({"create", "update", "bulk"})),
-        ResourceType("user_job_permission", "user_job_permissions", frozenset({"create", "update", "delete"})),
-        ResourceType("future_job_permission", "future_job_permissions", frozenset({"create", "delete"})),
+        ResourceType("user_job_permission", "user_job_permissions", frozenset({"create", "update", "delete"}),
+                     owner_separator=" on "),
+        ResourceType("future_job_permission", "future_job_permissions", frozenset({"create", "delete"}),
+                     owner_separator=": "),
     ),
     phases=(
         Phase("user", after=("department", "office"), independent=True),
