@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from reconciler.errors import PlanError
+from reconciler.manifest.loader import load
 from reconciler.planner import build_plan
 from reconciler.resources.custom_fields.plan import sort_orders
 from tests.builders import dept, field, live, manifest, office, option
@@ -183,3 +186,115 @@ def test_prune_enforce_deletes_unlisted_fields_destructively_except_protected() 
     plan = build_plan(m, live(custom_fields=[COST, other, kept]))
     assert [(c.action, c.name, c.destructive) for c in plan.changes] == [("delete", "Seniority", True)]
     assert [u.name for u in plan.unmanaged] == ["Level"]
+
+
+# -- replace: what the manifest leaves unmanaged is carried over --------------------------------------
+
+SCOPED = field(200, "Cost Center", "cost_center", require_approval=True, description="Finance cost center",
+               api_only=False, expose_in_job_board_api=False, trigger_new_version=False)
+SCOPING = {"custom_field_departments": [{"id": 700, "custom_field_id": 200, "department_id": 10},
+                                        {"id": 701, "custom_field_id": 200, "department_id": 20}],
+           "custom_field_offices": [{"id": 710, "custom_field_id": 200, "office_id": 101}]}
+LIVE_SCOPED = live(custom_fields=[SCOPED], departments=DEPTS, offices=[office(101, "San Francisco")],
+                   custom_field_options=OPTS, **SCOPING)
+
+
+def test_a_replace_recreates_the_unmanaged_settings_the_new_field_type_accepts() -> None:
+    plan = build_plan(manifest(custom_fields=[cost(value_type="multi_select")]), LIVE_SCOPED)
+    replace, *scoping = plan.changes
+    (_, create) = replace.writes
+    assert (create.method, create.body) == ("POST", {
+        "name": "Cost Center", "field_type": "job", "value_type": "multi_select", "description": "Finance cost center",
+        "required": False, "private": False, "api_only": False, "expose_in_job_board_api": False,
+        "require_approval": True,
+        # active options only (2004 is archived), in display order; trigger_new_version is for offer fields only
+        "custom_field_options": [{"name": "100 - Platform", "sort_order": 1}, {"name": "200 Sales", "sort_order": 2}]})
+    assert [(w.method, w.path, w.body) for c in scoping for w in c.writes] == [
+        ("POST", "/v3/custom_field_departments", {"custom_field_id": {"$ref": "custom_field:cost_center"},
+                                                  "department_id": 10}),
+        ("POST", "/v3/custom_field_departments", {"custom_field_id": {"$ref": "custom_field:cost_center"},
+                                                  "department_id": 20}),
+        ("POST", "/v3/custom_field_offices", {"custom_field_id": {"$ref": "custom_field:cost_center"}, "office_id": 101}),
+    ]
+    carried = next(r for r in replace.reasons if r.startswith("carried over"))
+    for shown in ('description "Finance cost center"', "require_approval true",
+                  "required, private, api_only, expose_in_job_board_api false", "departments (Engineering, Sales)",
+                  "offices (San Francisco)", "2 active option(s) (100 - Platform, 200 Sales)"):
+        assert shown in carried
+    assert any("values stored on records cannot be carried over" in r for r in replace.reasons)
+    assert 'key "cost_center" kept: the API derives name_key from the name, and the old field is deleted first' \
+        in replace.reasons
+    assert plan.warnings == ()
+
+
+def test_a_replace_shows_only_real_differences() -> None:
+    plan = build_plan(manifest(custom_fields=[cost(value_type="multi_select")]), LIVE_SCOPED)
+    assert {k: (f.before, f.after) for k, f in plan.changes[0].fields.items()} == {
+        "value_type": ("single_select", "multi_select")}
+
+
+def test_what_the_manifest_writes_wins_over_the_live_settings_in_a_replace() -> None:
+    desired = cost(value_type="multi_select", description=None, departments=["Finance"], options=["A"])
+    plan = build_plan(manifest(custom_fields=[desired]), LIVE_SCOPED)
+    replace, *scoping = plan.changes
+    body = replace.writes[1].body
+    assert body["description"] is None and body["custom_field_options"] == [{"name": "A", "sort_order": 1}]
+    assert [w.body for c in scoping for w in c.writes] == [
+        {"custom_field_id": {"$ref": "custom_field:cost_center"}, "department_id": 40},
+        {"custom_field_id": {"$ref": "custom_field:cost_center"}, "office_id": 101},  # offices: not written, carried
+    ]
+    assert {k: (f.before, f.after) for k, f in replace.fields.items()} == {
+        "value_type": ("single_select", "multi_select"), "description": ("Finance cost center", None),
+        "departments": (["Engineering", "Sales"], ["Finance"]),
+        "options": (["100 - Platform", "200 Sales"], ["A"])}
+
+
+def test_a_replace_names_what_cannot_be_carried_over_and_warns_when_the_key_changes() -> None:
+    desired = {"name": "Cost Centre", "key": "cost_center", "field_type": "offer", "value_type": "short_text"}
+    plan = build_plan(manifest(custom_fields=[desired]), LIVE_SCOPED)
+    replace = plan.changes[0]
+    body = replace.writes[1].body
+    assert "require_approval" not in body and "custom_field_options" not in body  # not accepted on offer/short_text
+    assert body["trigger_new_version"] is False  # accepted on offer fields: carried
+    assert "cannot be carried over: require_approval (not accepted on offer fields); 2 option(s) (short_text " \
+           "fields have no options)" in replace.reasons
+    assert {k: (f.before, f.after) for k, f in replace.fields.items()} == {
+        "name": ("Cost Center", "Cost Centre"), "field_type": ("job", "offer"),
+        "value_type": ("single_select", "short_text"), "require_approval": (True, None),
+        "options": (["100 - Platform", "200 Sales"], None)}
+    assert 'key "cost_center" cannot be kept: the API derives name_key from the name "Cost Centre"' in replace.reasons
+    (warning,) = plan.warnings
+    assert 'the old key "cost_center" cannot be kept (expect "cost_centre")' in warning
+
+
+def test_a_replace_into_a_user_attribute_field_loses_its_scoping_and_says_so() -> None:
+    desired = {"name": "Cost Center", "key": "cost_center", "field_type": "user_attribute", "value_type": "short_text"}
+    plan = build_plan(manifest(custom_fields=[desired]), LIVE_SCOPED)
+    (replace,) = plan.changes  # no scoping rows: user_attribute fields accept none
+    assert replace.writes[1].body == {"name": "Cost Center", "field_type": "user_attribute", "value_type": "short_text",
+                                      "description": "Finance cost center", "required": False}
+    lost = next(r for r in replace.reasons if r.startswith("cannot be carried over"))
+    assert "departments (Engineering, Sales: not accepted on user_attribute fields; the new field is visible " \
+           "everywhere)" in lost
+    assert "offices (San Francisco: " in lost and "private (" not in lost  # a false flag is no loss
+
+
+# -- conflicting option entries -------------------------------------------------------------------------
+
+
+def test_two_option_entries_resolving_to_one_live_option_are_an_error_naming_both_places(tmp_path: Path) -> None:
+    path = tmp_path / "fields.yaml"
+    path.write_text(
+        "custom_fields:\n"
+        "  - name: Cost Center\n    key: cost_center\n    field_type: job\n    value_type: single_select\n"
+        "    options:\n"
+        '      - name: "100 - Platform"\n'
+        '      - name: "200 Sales"\n'
+        '      - name: "Sales (new)"\n        external_id: "200"\n')
+    options = [option(2001, 200, "100 - Platform", 1), option(2002, 200, "200 Sales", 2, external_id="200")]
+    with pytest.raises(PlanError) as raised:
+        build_plan(load([path]), live(custom_fields=[COST], custom_field_options=options))
+    message = str(raised.value)
+    assert f'{path}:9:9: $.custom_fields[0].options[2]: custom field "Cost Center": option "Sales (new)" ' \
+           f'(by external_id "200") and the option at {path}:8:9: $.custom_fields[0].options[1] ' \
+           '(by name "200 Sales") both resolve to live option id 2002 ("200 Sales")' in message

@@ -27,6 +27,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -37,7 +39,7 @@ from reconciler.plan import Change, FieldChange, Settle, Write
 from reconciler.planner.context import Context, Diff, Handle, path_ref, ref
 from reconciler.planner.renames import order_renames, temporary_rename
 from reconciler.resources.canonical import Display, resolver
-from reconciler.resources.custom_fields.definition import SELECT_VALUE_TYPES, USER_ATTRIBUTE_KEYS
+from reconciler.resources.custom_fields.definition import SELECT_VALUE_TYPES, USER_ATTRIBUTE_KEYS, accepts
 from reconciler.resources.custom_fields.shape import (
     CREATED,
     FIELD,
@@ -208,29 +210,151 @@ def _create(ctx: Context, entry: Entry) -> None:
 
 
 def _replace(ctx: Context, entry: Entry, current: LiveField) -> None:
+    """Plan a replace (DELETE the live field, then POST the new one, in one change).
+
+    What the manifest leaves unmanaged is carried over from the live field (`_carried`): its properties the
+    new field_type accepts, its department/office scoping, and its active options when both value types are
+    select types. The change's fields are the real differences between the live field and the new one; its
+    reasons list what is re-created from the live field and what is lost.
+    """
     before = current.canonical
     if ctx.protected("custom_fields", before["key"], before["name"]):
         ctx.warn(f'custom field "{before["name"]}" is protected: its field_type/value_type change (a replace) is not planned')
         return
-    desired = _desired(ctx, entry)
+    written = _desired(ctx, entry)
+    desired, reasons = _carried(ctx, entry, written, current)
     after = desired.canonical
     key = field_key(entry.data)
     reasons = [
-        f"immutable {name} changed: {before[name]} -> {after[name]}"
-        for name in ("field_type", "value_type")
-        if before[name] != after[name]
+        *(f"immutable {name} changed: {before[name]} -> {after[name]}"
+          for name in ("field_type", "value_type") if before[name] != after[name]),
+        *reasons,
+        "the field and every value stored in it are deleted, then created anew (values stored on records "
+        "cannot be carried over)",
     ]
-    reasons.append("the field and every value stored in it are deleted, then created anew")
-    fields = _create_fields(desired)
-    for name in ("field_type", "value_type"):
-        fields[name] = FieldChange(before[name], after[name])
+    reasons.extend(_key_reasons(ctx, entry, before, after))
     writes = (
         Write("DELETE", f"{PATH}/{current.id}", None, Settle(PATH, {}, {"id": current.id}, "absent")),
         _create_write(desired),
     )
     ctx.add("custom_field", Change("replace", "custom_field", str(after["name"]), key, current.id, destructive=True,
-                                    removal=True, fields=fields, reasons=tuple(reasons), writes=writes))
+                                    removal=True, fields=_replace_fields(ctx, desired, current),
+                                    reasons=tuple(reasons), writes=writes))
     _plan_scoping(ctx, desired, key, None)
+
+
+def _carried(ctx: Context, entry: Entry, written: Desired, current: LiveField) -> tuple[Desired, list[str]]:
+    """The new field of a replace: the manifest's keys, plus what it leaves unmanaged, taken from the live field.
+
+    Carried over (only where the manifest does not write the key): each property the new field_type accepts
+    whose live value is set (not null); each scoping the new field_type accepts (the live join rows'
+    references); the live field's active options (in display order) when the old and new value types are
+    both select types. Returns the new field and the reasons naming what is re-created and what is lost.
+    """
+    before, data = current.canonical, entry.data
+    canonical = dict(written.canonical)
+    mentions = dict(written.mentions)
+    options = written.options
+    new_type, display = str(canonical["field_type"]), _display(ctx)
+    kept: list[str] = []
+    off: list[str] = []
+    lost: list[str] = []
+    for prop in PROPERTIES:
+        value = before.get(prop)
+        if prop in data or value is None:
+            continue
+        if accepts(prop, new_type):
+            canonical[prop] = value
+            if value is False:
+                off.append(prop)
+            else:
+                kept.append(f"{prop} {json.dumps(value)}")
+        elif value is not False:
+            lost.append(f"{prop} ({_not_accepted(prop, new_type)})")
+    if off:
+        kept.append(f"{', '.join(off)} false")
+    for scope in SCOPES:
+        live_ids: tuple[Handle, ...] = tuple(before.get(scope.key) or ())
+        if scope.key in data or not live_ids:
+            continue
+        names = ", ".join(sorted(str(display(scope.kind, h)) for h in live_ids))
+        if accepts(scope.key, new_type):
+            canonical[scope.key] = live_ids
+            for handle in live_ids:
+                mentions.setdefault((scope.kind, handle), len(mentions))
+            kept.append(f"{scope.key} ({names})")
+        else:
+            lost.append(f"{scope.key} ({names}: {_not_accepted(scope.key, new_type)}; the new field is visible "
+                        "everywhere)")
+    if "options" not in data:
+        rows = ctx.live_rows("custom_field_options")
+        active = sorted((rows[i] for i in ctx.rows_by("custom_field_options", "custom_field_id").get(current.id, ())
+                         if rows[i].get("active") is not False),
+                        key=lambda o: (o.get("sort_order") or 0, o["id"]))
+        if active and canonical["value_type"] in SELECT_VALUE_TYPES:
+            options = tuple({k: v for k, v in OPTION.from_api(o).items() if k == "name" or v} for o in active)
+            kept.append(f"{len(options)} active option(s) ({', '.join(str(o['name']) for o in options)})")
+        elif active:
+            lost.append(f"{len(active)} option(s) ({canonical['value_type']} fields have no options)")
+    reasons = []
+    if kept:
+        reasons.append(f"carried over from the live field (not in the manifest): {'; '.join(kept)}")
+    if lost:
+        reasons.append(f"cannot be carried over: {'; '.join(lost)}")
+    return Desired(canonical, options, mentions), reasons
+
+
+def _not_accepted(key: str, field_type: str) -> str:
+    return f"not accepted on {field_type} fields"
+
+
+def _key_reasons(ctx: Context, entry: Entry, before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """What happens to the key in a replace. The POST takes no name_key: the API derives it from the name, and
+    the old field is deleted first, so the new one is expected to get the old key back when that derivation
+    of the new name gives it [inferred: replace-name-key]; otherwise the key changes (a warning)."""
+    old = str(before["key"])
+    derived = derived_key(str(after["name"]))
+    if derived == old:
+        return [f'key "{old}" kept: the API derives name_key from the name, and the old field is deleted first']
+    ctx.warn(f'{entry.source}: custom field "{after["name"]}" is replaced, and the API derives the new field\'s '
+             f'key from its name (POST takes no name_key): the old key "{old}" cannot be kept (expect "{derived}"); '
+             "update `key:` in the manifest and in whatever reads the key after the apply")
+    return [f'key "{old}" cannot be kept: the API derives name_key from the name "{after["name"]}"']
+
+
+def derived_key(name: str) -> str:
+    """The name_key the API is expected to derive from `name` [inferred: replace-name-key]: lowercase, runs of
+    other characters than a-z and 0-9 as one `_`, stripped of `_` at both ends."""
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def _replace_fields(ctx: Context, desired: Desired, current: LiveField) -> dict[str, FieldChange]:
+    """The fields of a replace that really differ between the live field and the new one (names for references,
+    option names for options); a live value the new field drops shows as `-> null`."""
+    before, after = current.canonical, desired.canonical
+    display = _display(ctx)
+    out: dict[str, FieldChange] = {}
+    for attr in FIELD.attrs:
+        if attr.name == "key":
+            continue
+        was, becomes = before.get(attr.name), after.get(attr.name)
+        if attr.many:
+            was = sorted(str(display(attr.ref or "", h)) for h in was or ())
+            becomes = sorted(str(display(attr.ref or "", h)) for h in becomes or ())
+            if attr.name not in after and not was:
+                continue
+        elif attr.name not in after and was in (None, False):
+            continue
+        if was != becomes:
+            out[attr.name] = FieldChange(was or None, becomes or None) if attr.many else FieldChange(was, becomes)
+    rows = ctx.live_rows("custom_field_options")
+    live_options = [str(rows[i].get("name")) for i in sorted(
+        ctx.rows_by("custom_field_options", "custom_field_id").get(current.id, ()),
+        key=lambda i: (rows[i].get("sort_order") or 0, i)) if rows[i].get("active") is not False]
+    new_options = [str(o["name"]) for o in desired.options]
+    if live_options != new_options:
+        out["options"] = FieldChange(live_options or None, new_options or None)
+    return out
 
 
 def _update(ctx: Context, entry: Entry, current: LiveField) -> None:
@@ -279,10 +403,15 @@ def _plan_options(ctx: Context, entry: Entry, desired: Desired, field_id: int) -
     claimed: dict[int, Entry] = {}
     matched: list[tuple[Mapping[str, Any], int | None]] = []
     prefer = _active_first(live)
+    decided: dict[int, str] = {}
     for pos, (option, wanted) in enumerate(zip(entry.data["options"], desired.options, strict=True)):
         sub = Entry("custom_fields", option, entry.at(f"options[{pos}]"))
         rules = names.rules(option, prefer=prefer)
+        if _conflicting_option(ctx, field_name, sub, rules, claimed, decided, live):
+            continue
         ok, live_id = match_one(ctx, "option", sub, rules, claimed)
+        if ok and live_id is not None:
+            decided[live_id] = next(rule for rule, ids in rules if ids)
         if ok:
             matched.append((wanted, live_id))
 
@@ -355,6 +484,25 @@ def _plan_options(ctx: Context, entry: Entry, desired: Desired, field_id: int) -
             live_id, removal=True, fields={"active": FieldChange(True, False)},
             reasons=("archived (soft delete: past selections are kept; re-adding it reactivates it)",),
             writes=(write,)))
+
+
+def _conflicting_option(ctx: Context, field_name: str, sub: Entry, rules: list[tuple[str, list[int]]],
+                        claimed: Mapping[int, Entry], decided: Mapping[int, str],
+                        live: Mapping[int, Mapping[str, Any]]) -> bool:
+    """Whether option entry `sub` resolves to a live option an earlier entry of the field already resolved to
+    (e.g. one by external_id, one by name); if so, records a plan error naming both entries' places and the
+    rule that matched each. `decided` maps each claimed live option to the rule that claimed it."""
+    rule = next(((r, ids) for r, ids in rules if ids), None)
+    if rule is None or len(set(rule[1])) != 1 or rule[1][0] not in claimed:
+        return False
+    live_id = rule[1][0]
+    first = claimed[live_id]
+    ctx.problem(sub.source, (
+        f'custom field "{field_name}": option "{sub.data["name"]}" (by {rule[0]}) and the option at '
+        f'{first.source} (by {decided.get(live_id, "its identity")}) both resolve to live option id {live_id} '
+        f'("{live[live_id].get("name")}"); each live option can be listed once: remove one entry, or correct '
+        "its name or external_id"))
+    return True
 
 
 def _option_update(field_id: int, live_id: int, name: str, diff: Diff, *, in_order: bool) -> Change:
