@@ -25,18 +25,21 @@ if TYPE_CHECKING:
 
 def build_plan(
     manifest: Manifest, live: LiveOrg, *, only: Iterable[str] = (), api_url: str = "", fingerprints: bool = True,
-    bulk_max_rows: int = DEFAULT_MAX_ROWS,
+    bulk_max_rows: int = DEFAULT_MAX_ROWS, acting_user_id: int | str | None = None,
 ) -> Plan:
     """Compare desired with live and return the minimal, ordered plan. Raises PlanError.
 
     `fingerprints=False` skips digesting every live object: only a plan that is saved for a later
     `apply --plan` needs them. `bulk_max_rows` caps the rows of each bulk request (<= 1: no bulk requests).
+    `acting_user_id` is the user the token acts as (GREENHOUSE_USER_ID; None for a service user's token):
+    a plan that would cut that user's access is a PlanError.
     """
     views = REGISTRY.views
     chosen = check_only(only)
     sections = sections_to_plan(manifest, chosen)
     ctx = Context(manifest, live, phases=views.phase_rank, independent_phases=views.independent_phases,
-                  casefold_sections=frozenset(f.section for f in views.families if f.casefold_identity))
+                  casefold_sections=frozenset(f.section for f in views.families if f.casefold_identity),
+                  acting_user_id=None if acting_user_id is None else int(acting_user_id))
     # Indexes first, for every family whose collections were read: other families resolve references
     # (a user's offices, a field's departments) against them even when the family itself is not planned.
     for family in views.families:

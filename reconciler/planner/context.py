@@ -64,6 +64,9 @@ class Context:
     independent_phases: frozenset[str] = frozenset()
     #: Sections whose identities compare case-insensitively (protect entries match likewise).
     casefold_sections: frozenset[str] = frozenset()
+    #: The Greenhouse user the token acts as (settings GREENHOUSE_USER_ID, the OAuth `sub`); None when the
+    #: token acts as the credential's service user. Families refuse plans that cut this user's access.
+    acting_user_id: int | None = None
     #: Per-family scratch shared between a family's index and plan steps (e.g. entry -> live matches).
     state: dict[str, Any] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from reconciler import render
 from reconciler.errors import PlanError, UsageError
 from reconciler.live import LiveOrg
+from reconciler.manifest.model import Manifest, Source
 from reconciler.plan import FieldChange, Plan, Settle
 from reconciler.planner import build_plan
 from tests.builders import dept, job, live, manifest, office, user
@@ -18,6 +20,7 @@ from tests.planner.test_org_and_tags import actions, writes
 
 JANE = user(1002, "jane@acme.example", office_ids=[101], department_ids=[10], emails=["jane@acme.example", "jd@acme.example"])
 ADMIN = user(1001, "admin@acme.example", site_admin=True)
+CTO = user(1004, "cto@acme.example", site_admin=True)
 JOBS = [job(400, "Senior Platform Engineer", "REQ-1001"), job(403, "Staff SRE", "REQ-1004"),
         job(404, "Solutions Engineer", "REQ-2000"), job(405, "Solutions Engineer (Berlin)", "REQ-2000")]
 ORG = {"departments": [dept(10, "Engineering"), dept(20, "Sales")],
@@ -68,7 +71,7 @@ def test_site_admin_true_cannot_be_granted() -> None:
 
 
 def test_revoking_a_site_admin_is_destructive_and_says_permissions_go_too() -> None:
-    plan = build_plan(manifest(users=[{"email": "admin@acme.example", "site_admin": False}]), live(users=[ADMIN]))
+    plan = build_plan(manifest(users=[{"email": "admin@acme.example", "site_admin": False}]), live(users=[ADMIN, CTO]))
     (change,) = plan.changes
     assert (change.destructive, change.removal) == (True, True)
     assert writes(plan) == [("POST", "/v3/users/1001/revoke_permissions", None)]
@@ -366,3 +369,150 @@ def scans_to_plan(n: int) -> dict[str, int]:
 
 def test_planning_scans_no_collection_once_per_user() -> None:
     assert scans_to_plan(3) == scans_to_plan(30)
+
+
+# -- the tool never cuts its own access ----------------------------------------------------------------
+
+
+def placed(m: Manifest, **lines: int) -> Manifest:
+    """`m` with nested values of its users written at the given lines of test.yaml (column 7).
+
+    Keys are "<user index>:<path relative to the entry>", e.g. `placed(m, **{"0:active": 4})`; keys of users
+    `m` does not have are ignored.
+    """
+    users = list(m.entries["users"])
+    for key, line in lines.items():
+        index, relative = key.split(":", 1)
+        if int(index) >= len(users):
+            continue
+        entry = users[int(index)]
+        located = {**entry.sources, relative: Source("test.yaml", line, 7, f"{entry.source.path}.{relative}")}
+        users[int(index)] = dataclasses.replace(entry, sources=located)
+    return dataclasses.replace(m, entries={**m.entries, "users": tuple(users)})
+
+
+SERVICE = user(1006, "", emails=[], site_admin=True)  # a service account: not a person, never managed
+GONE = user(1009, "gone@acme.example", site_admin=True, deactivated=True)
+ADMINS = [ADMIN, CTO, JANE, SERVICE, GONE]
+
+
+@pytest.mark.parametrize(
+    ("users", "acting", "expected"),
+    [
+        # the acting user (GREENHOUSE_USER_ID), as settings give it (a string) or as an int
+        ([{"email": "admin@acme.example", "active": False}], "1001",
+         ["test.yaml:5:7: $.users[0].active: this plan deactivates admin@acme.example, the user this tool acts "
+          "as (GREENHOUSE_USER_ID 1001): every later request of the apply would fail"]),
+        ([{"email": "ADMIN@acme.example", "site_admin": False}], 1001,
+         ["test.yaml:6:7: $.users[0].site_admin: this plan revokes the site admin role of ADMIN@acme.example, "
+          "the user this tool acts as (GREENHOUSE_USER_ID 1001): every later read would silently answer nothing"]),
+        # every active site admin (service accounts and deactivated admins do not count), with or without
+        # GREENHOUSE_USER_ID: one error at each line that asks for it, naming the other
+        ([{"email": "admin@acme.example", "site_admin": False}, {"email": "cto@acme.example", "active": False}], None,
+         [f"test.yaml:{n}:7: $.users[{i}].{k}: this plan leaves the organisation with no active site admin (it "
+          "deactivates or revokes all 2 of them: admin@acme.example at test.yaml:6:7, cto@acme.example at "
+          "test.yaml:7:7), so nobody could administer Greenhouse or be named in GREENHOUSE_USER_ID afterwards"
+          for i, k, n in ((0, "site_admin", 6), (1, "active", 7))]),
+        ([{"email": "admin@acme.example", "active": False}, {"email": "cto@acme.example", "site_admin": False}],
+         "1004",
+         ["$.users[1].site_admin: this plan revokes the site admin role of cto@acme.example, the user this tool acts",
+          "$.users[0].active: this plan leaves the organisation with no active site admin",
+          "$.users[1].site_admin: this plan leaves the organisation with no active site admin"]),
+    ],
+    ids=["deactivate-acting-user", "revoke-acting-user", "no-site-admin-left", "both-rules"],
+)
+def test_a_plan_that_cuts_the_tools_own_access_is_an_error_at_the_line_asking_for_it(
+        users: list[dict[str, Any]], acting: str | int | None, expected: list[str]) -> None:
+    m = placed(manifest(users=users), **{"0:active": 5, "0:site_admin": 6, "1:active": 7, "1:site_admin": 7})
+    with pytest.raises(PlanError) as e:
+        build_plan(m, live(users=ADMINS), acting_user_id=acting)
+    text = str(e.value)
+    for message in expected:
+        assert message in text
+    assert text.count("\n") + 1 >= len(expected)
+
+
+@pytest.mark.parametrize(
+    ("users", "acting"),
+    [
+        ([{"email": "cto@acme.example", "active": False}], "1001"),  # another site admin stays: the acting one
+        ([{"email": "cto@acme.example", "site_admin": False}], None),  # admin@ stays active
+        ([{"email": "admin@acme.example", "active": True, "site_admin": True}], "1001"),  # no change
+        ([{"email": "gone@acme.example", "active": False}], None),  # already deactivated: nothing planned
+    ],
+    ids=["other-admin", "other-admin-no-acting-user", "unchanged", "already-deactivated"],
+)
+def test_cuts_that_leave_the_acting_user_and_a_site_admin_are_planned(users: list[dict[str, Any]],
+                                                                    acting: str | None) -> None:
+    plan = build_plan(manifest(users=users), live(users=ADMINS), acting_user_id=acting)
+    assert [c.action for c in plan.changes] == (["update"] if "cto" in users[0]["email"] else [])
+
+
+def test_a_protected_acting_user_is_not_deactivated_so_nothing_is_refused() -> None:
+    m = manifest(protect={"users": ["admin@acme.example"]}, users=[{"email": "admin@acme.example", "active": False}])
+    plan = build_plan(m, live(users=[ADMIN]), acting_user_id="1001")
+    assert plan.changes == ()
+    assert any("protected" in w for w in plan.warnings)
+
+
+def test_deactivating_a_site_admin_while_another_stays_active_is_planned_as_before() -> None:
+    plan = build_plan(manifest(users=[{"email": "cto@acme.example", "active": False}]), live(users=[ADMIN, CTO]),
+                      acting_user_id="1001")
+    assert writes(plan) == [("POST", "/v3/users/1004/deactivate", None)]
+
+
+# -- conflicting grants: entries that resolve to one job or one scope ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("grants_listed", "expected"),
+    [
+        ([{"job": "REQ-1004", "role": "Standard"}, {"job": 403, "role": "Private"}],
+         'test.yaml:9:7: $.users[0].job_permissions[1]: job "403" is the same job as "REQ-1004" at test.yaml:8:7 '
+         '(REQ-1004, id 403; roles "Private" and "Standard"): a user holds one grant per job, so keep one entry'),
+        ([{"job": "Staff SRE", "role": "Standard"}, {"job": "REQ-1001", "role": "Standard"},
+          {"job": "REQ-1004", "role": "Standard"}],
+         'test.yaml:10:7: $.users[0].job_permissions[2]: job "REQ-1004" is the same job as "Staff SRE" at '
+         'test.yaml:8:7 (REQ-1004, id 403; role "Standard")'),
+    ],
+    ids=["requisition-id-and-job-id", "name-and-requisition-id"],
+)
+def test_two_job_permissions_entries_naming_one_job_are_an_error_naming_both_lines(
+        grants_listed: list[dict[str, Any]], expected: str) -> None:
+    m = placed(manifest(users=[{"email": "jane@acme.example", "job_permissions": grants_listed}]),
+               **{f"0:job_permissions[{i}]": 8 + i for i in range(len(grants_listed))})
+    with pytest.raises(PlanError) as e:
+        build_plan(m, live(users=[JANE], jobs=JOBS, user_job_permissions=grants((501, 1002, 403, 2))))
+    assert expected in str(e.value)
+    assert str(e.value).count("same job") == 1
+
+
+ORG_IDS = {"departments": [dept(10, "Engineering"), dept(20, "Sales", external_id="DEP-SALES")],
+           "offices": [office(101, "San Francisco", external_id="SF"), office(111, "London")]}
+
+
+@pytest.mark.parametrize(
+    "futures",
+    [
+        [{"role": "Standard", "department": "Sales"}, {"role": "Standard", "department": "DEP-SALES"}],
+        [{"role": "Private", "department": "Sales", "office": "SF"},
+         {"role": "Private", "department": "DEP-SALES", "office": "San Francisco"}],
+    ],
+    ids=["department-by-name-and-external-id", "department-and-office"],
+)
+def test_two_future_job_permissions_with_one_scope_are_an_error_naming_both_lines(futures: list[dict[str, Any]]) -> None:
+    m = placed(manifest(users=[{"email": "jane@acme.example", "future_job_permissions": futures}]),
+               **{"0:future_job_permissions[0]": 8, "0:future_job_permissions[1]": 9})
+    with pytest.raises(PlanError) as e:
+        build_plan(m, live(users=[JANE], **ORG_IDS))
+    assert "test.yaml:9:7: $.users[0].future_job_permissions[1]: the same future job permission as at test.yaml:8:7" \
+        in str(e.value)
+    assert "Sales" in str(e.value)
+
+
+def test_future_job_permissions_differing_in_role_or_scope_are_no_conflict() -> None:
+    futures = [{"role": "Standard", "department": "Sales"}, {"role": "Private", "department": "DEP-SALES"},
+               {"role": "Standard", "department": "Sales", "office": "SF"}]
+    plan = build_plan(manifest(users=[{"email": "jane@acme.example", "future_job_permissions": futures}]),
+                      live(users=[JANE], **ORG_IDS))
+    assert [c.action for c in plan.changes] == ["create"] * 3

@@ -15,6 +15,12 @@
   so the change carries
   `fallback="delete_first"` (on a duplicate-grant 422 the executor deletes first and creates again). Grants
   on new jobs/scopes are created before old ones are removed.
+* Two `job_permissions` entries of one user naming one job (by id, requisition id or name), or two
+  `future_job_permissions` entries with one scope once their department/office references are resolved,
+  are errors naming both lines: otherwise one of them would silently win.
+* The tool never cuts its own access (`_refuse_self_harm`): deactivating the acting user
+  (GREENHOUSE_USER_ID), revoking its site admin role, or deactivating/revoking every active site admin is
+  an error at the manifest line that asks for it.
 
 Desired and live meet in the canonical shapes of `definition` (`USER_SHAPE`, `JOB_PERMISSION_SHAPE`,
 `FUTURE_JOB_PERMISSION_SHAPE`): the profile's field comparison and PATCH body are `Shape.diff`, POST
@@ -28,11 +34,14 @@ grants, so nothing here scans a whole collection per user, per grant or per refe
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from reconciler.manifest.checks import place
 from reconciler.manifest.model import Entry, Source
+from reconciler.manifest.text import quote
 from reconciler.plan import Change, FieldChange, Settle, Write
 from reconciler.planner.context import Context, Handle, path_ref, ref, suggestion
 from reconciler.resources.canonical import Resolve
@@ -43,6 +52,8 @@ from reconciler.resources.users.definition import (
 )
 
 PATH = "/v3/users"
+#: Emails compare case-insensitively when a write is settled by re-reading.
+EMAIL_KEYS = ("primary_email",)
 UJP = "/v3/user_job_permissions"
 FJP = "/v3/future_job_permissions"
 
@@ -59,6 +70,16 @@ AFTER_POST = ("job_title", "offices", "departments")
 
 #: A future grant's scope: (role, department or None, office or None); None = any.
 Scope = tuple[int, Handle | None, Handle | None]
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A planned change that takes access away from a live user: `deactivate` or `revoke` (site admin)."""
+
+    user_id: int
+    email: str
+    action: str
+    at: Source
 
 
 class Lookups:
@@ -208,6 +229,7 @@ def _within(entry: Entry, prefix: str) -> Callable[[str], Source]:
 def plan_users(ctx: Context) -> None:
     look = Lookups(ctx)
     claimed: dict[int, Entry] = {}
+    cuts: list[Cut] = []
     for entry in ctx.entries("users"):
         data = entry.data
         email = str(data["email"])
@@ -226,7 +248,7 @@ def plan_users(ctx: Context) -> None:
             site_admin = False
         else:
             claimed[live_id] = entry
-            handle, site_admin = _update(ctx, look, entry, look.users[live_id])
+            handle, site_admin = _update(ctx, look, entry, look.users[live_id], cuts)
         if handle is None:
             continue
         if site_admin:
@@ -240,6 +262,7 @@ def plan_users(ctx: Context) -> None:
             _plan_job_permissions(ctx, look, entry, handle)
         if "future_job_permissions" in data:
             _plan_future_permissions(ctx, look, entry, handle)
+    _refuse_self_harm(ctx, look, cuts)
 
     if "users" in ctx.manifest.present and ctx.prune_mode("users") != "off":
         for uid, row in sorted(look.users.items()):
@@ -276,25 +299,30 @@ def _create(ctx: Context, look: Lookups, entry: Entry) -> Handle | None:
     key = f"user:{email.lower()}"
     posted = USER_SHAPE.to_api(_pick(desired, POSTED))
     body = {k: posted[k] for k in ("first_name", "last_name", "primary_email", "employee_id") if k in posted}
-    settle = Settle(PATH, {"primary_email": email}, {"primary_email": email})
+    settle = Settle(PATH, {"primary_email": email}, {"primary_email": email}, casefold=EMAIL_KEYS)
     writes = [Write("POST", PATH, body, settle)]
     # POST /v3/users documents only names, email and employee_id [seed]: the rest follows as a PATCH.
     rest = USER_SHAPE.to_api(_pick(desired, AFTER_POST))
     if rest:
         writes.append(Write("PATCH", f"{PATH}/{path_ref(key)}", rest,
-                            Settle(PATH, {"primary_email": email}, {"primary_email": email, **rest})))
+                            Settle(PATH, {"primary_email": email}, {"primary_email": email, **rest}, casefold=EMAIL_KEYS)))
     fields = {"email": FieldChange(None, email),
               **{k: FieldChange(None, _shown(look, k, v)) for k, v in _pick(desired, PATCHED).items()}}
     if desired.get("active") is False:
         writes.append(Write("POST", f"{PATH}/{path_ref(key)}/deactivate", None,
-                            Settle(PATH, {"primary_email": email}, {"primary_email": email, "deactivated": True})))
+                            Settle(PATH, {"primary_email": email}, {"primary_email": email, "deactivated": True},
+                                   casefold=EMAIL_KEYS)))
         fields["active"] = FieldChange(None, False)
     ctx.add("user", Change("create", "user", email, key, fields=fields, writes=tuple(writes)))
     return key
 
 
-def _update(ctx: Context, look: Lookups, entry: Entry, row: Mapping[str, Any]) -> tuple[Handle | None, bool]:
-    """Plan one matched user's changes. Returns (handle or None on problems, is a site admin after apply)."""
+def _update(ctx: Context, look: Lookups, entry: Entry, row: Mapping[str, Any],
+            cuts: list[Cut]) -> tuple[Handle | None, bool]:
+    """Plan one matched user's changes. Returns (handle or None on problems, is a site admin after apply).
+
+    A planned deactivation or site admin revoke is also appended to `cuts` (for `_refuse_self_harm`).
+    """
     live_id = int(row["id"])
     desired = USER_SHAPE.from_manifest(entry.data, look.resolver(_within(entry, "")))
     if desired is None:
@@ -315,7 +343,8 @@ def _update(ctx: Context, look: Lookups, entry: Entry, row: Mapping[str, Any]) -
                      "verified as a secondary email (POST /v3/user_emails); not planned")
     writes: list[Write] = []
     if body:
-        settle = Settle(PATH, {"ids": [live_id]}, {"id": live_id, **body})
+        settle = Settle(PATH, {"ids": [live_id]}, {"id": live_id, **body},
+                        casefold=EMAIL_KEYS if "primary_email" in body else ())
         writes.append(Write("PATCH", f"{PATH}/{live_id}", body, settle, bulk=f"PATCH {PATH}/bulk",
                             bulk_item={"id": live_id, **body}))
     removal = destructive = False
@@ -332,6 +361,7 @@ def _update(ctx: Context, look: Lookups, entry: Entry, row: Mapping[str, Any]) -
             writes.append(_action(live_id, "deactivate", {"deactivated": True}))
             reasons.append("deactivated (reversible; permissions are kept)")
             removal = True
+            cuts.append(Cut(live_id, email, "deactivate", entry.at("active")))
     if "site_admin" in desired and bool(desired["site_admin"]) != site_admin:
         if desired["site_admin"]:
             ctx.problem(entry.at("site_admin"), f"{email} is not a site admin, and site_admin: true cannot be "
@@ -345,12 +375,48 @@ def _update(ctx: Context, look: Lookups, entry: Entry, row: Mapping[str, Any]) -
             reasons.append("site admin revoked: the API also deletes the user's job permissions")
             removal = destructive = True
             site_admin = False
+            cuts.append(Cut(live_id, email, "revoke", entry.at("site_admin")))
     if not writes:
         ctx.same("user")
     else:
         ctx.add("user", Change("update", "user", email, f"user:{live_id}", live_id, destructive=destructive,
                                removal=removal, fields=fields, reasons=tuple(reasons), writes=tuple(writes)))
     return live_id, site_admin
+
+
+def _refuse_self_harm(ctx: Context, look: Lookups, cuts: Sequence[Cut]) -> None:
+    """Record a problem at each planned cut that would lock the tool (or everyone) out of the organisation.
+
+    * Deactivating the acting user (`ctx.acting_user_id`, GREENHOUSE_USER_ID) makes every later request of the
+      same apply fail (the token's `sub` is no longer an active user); revoking its site admin role makes
+      every later list answer empty (silently: see `acting.check_acting_user`).
+    * Deactivating or revoking every active site admin leaves nobody to administer the organisation or to
+      name in GREENHOUSE_USER_ID. Counted: live active site admins with an email, minus those the plan
+      deactivates or revokes; service accounts (no email) are not people and are never managed here, so they
+      do not count. Reactivations are not counted back (their order against the cuts is not guaranteed).
+      This rule holds for service-user tokens (no GREENHOUSE_USER_ID) too.
+    """
+    acting = ctx.acting_user_id
+    for cut in cuts:
+        if cut.user_id == acting:
+            effect = ("every later request of the apply would fail (the token's user would no longer be active)"
+                      if cut.action == "deactivate" else
+                      "every later read would silently answer nothing (only a site admin sees the organisation)")
+            what = "deactivates" if cut.action == "deactivate" else "revokes the site admin role of"
+            ctx.problem(cut.at, f"this plan {what} {cut.email}, the user this tool acts as (GREENHOUSE_USER_ID "
+                        f"{acting}): {effect}; set GREENHOUSE_USER_ID to another site admin first, or leave "
+                        "this user as it is")
+    admins = {uid for uid, row in look.users.items()
+              if row.get("site_admin") and not row.get("deactivated") and row.get("primary_email")}
+    lost = [cut for cut in cuts if cut.user_id in admins]
+    if not admins or {cut.user_id for cut in lost} != admins:
+        return
+    places = ", ".join(f"{cut.email} at {place(cut.at)}" for cut in lost)
+    who = f"the only one, {places}" if len(admins) == 1 else f"all {len(admins)} of them: {places}"
+    for cut in lost:
+        ctx.problem(cut.at, f"this plan leaves the organisation with no active site admin (it deactivates or "
+                    f"revokes {who}), so nobody could administer Greenhouse or be named in GREENHOUSE_USER_ID "
+                    "afterwards; keep at least one active site admin")
 
 
 def _action(live_id: int, verb: str, result: Mapping[str, Any]) -> Write:
@@ -365,10 +431,24 @@ def _plan_job_permissions(ctx: Context, look: Lookups, entry: Entry, user: Handl
     """Plan the user's hand-made grants: `job_permissions` is their exact set; automated rows are left alone."""
     email = str(entry.data["email"])
     desired: dict[int, int] = {}
-    for pos, grant in enumerate(entry.data["job_permissions"]):
+    first: dict[int, int] = {}
+    listed = entry.data["job_permissions"]
+    for pos, grant in enumerate(listed):
         wanted = JOB_PERMISSION_SHAPE.from_manifest(grant, look.resolver(_within(entry, f"job_permissions[{pos}]")))
-        if wanted is not None:
-            desired[wanted["job"]] = wanted["role"]
+        if wanted is None:
+            continue
+        job_id = wanted["job"]
+        if job_id in first:
+            prior = first[job_id]
+            roles = sorted({str(listed[prior]["role"]), str(grant["role"])})
+            clash = f"roles {quote(roles[0])} and {quote(roles[1])}" if len(roles) == 2 else f"role {quote(roles[0])}"
+            ctx.problem(entry.at(f"job_permissions[{pos}]"),
+                        f"job {quote(str(grant['job']))} is the same job as {quote(str(listed[prior]['job']))} at "
+                        f"{place(entry.at(f'job_permissions[{prior}]'))} ({look.job_name(job_id)}, id {job_id}; "
+                        f"{clash}): a user holds one grant per job, so keep one entry")
+            continue
+        first[job_id] = pos
+        desired[job_id] = wanted["role"]
     hand_made: dict[int, tuple[int, int]] = {}
     automated: dict[int, list[tuple[int, int]]] = defaultdict(list)
     if isinstance(user, int):
@@ -451,12 +531,20 @@ def _scope(canonical: Mapping[str, Any]) -> Scope:
 
 def _plan_future_permissions(ctx: Context, look: Lookups, entry: Entry, user: Handle) -> None:
     email = str(entry.data["email"])
-    desired: dict[Scope, None] = {}
+    desired: dict[Scope, int] = {}
     for pos, grant in enumerate(entry.data["future_job_permissions"]):
         at = _within(entry, f"future_job_permissions[{pos}]")
         wanted = FUTURE_JOB_PERMISSION_SHAPE.from_manifest(grant, look.resolver(at))
-        if wanted is not None:
-            desired[_scope(wanted)] = None
+        if wanted is None:
+            continue
+        scope = _scope(wanted)
+        if scope in desired:
+            ctx.problem(entry.at(f"future_job_permissions[{pos}]"),
+                        f"the same future job permission as at "
+                        f"{place(entry.at(f'future_job_permissions[{desired[scope]}]'))} ({_scope_name(look, scope)}): "
+                        "their department/office references name the same objects, so keep one entry")
+            continue
+        desired[scope] = pos
     live_rows: dict[Scope, int] = {}
     if isinstance(user, int):
         for row_id in look.futures_by_user.get(user, ()):
