@@ -119,7 +119,7 @@ def _make_plan(paths: Sequence[str], only: Sequence[str], *, fingerprints: bool 
             _end_progress(hook)
         click.echo(f"Read the live organisation with {reader.request_count} API request(s).", err=True)
     plan = build_plan(manifest, live, only=chosen, api_url=settings.api_url, fingerprints=fingerprints,
-                      bulk_max_rows=bulk_max_rows)
+                      bulk_max_rows=bulk_max_rows, acting_user_id=settings.user_id)
     return plan, settings
 
 
