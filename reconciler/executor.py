@@ -38,7 +38,7 @@ import json
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import FrameType
@@ -368,7 +368,7 @@ class Executor:
         """Re-read with `probe`: (committed, the matching row when one was found)."""
         rows = self.client.list_all(probe.path, self._resolve(dict(probe.params)))
         match = self._resolve(dict(probe.match))
-        found = next((r for r in rows if _matches(r, match)), None)
+        found = next((r for r in rows if _matches(r, match, probe.casefold)), None)
         if probe.committed_if == "absent":
             return found is None, None
         return found is not None, found
@@ -403,7 +403,7 @@ class Executor:
                 claimed: set[str] = set()
                 for create, match in items:
                     found = sorted((r for r in rows if _usable_id(r.get("id")) and str(r["id"]) not in claimed
-                                    and _matches(r, match)), key=lambda r: int(r["id"]))
+                                    and _matches(r, match, _casefold(create))), key=lambda r: int(r["id"]))
                     if found:
                         claimed.add(str(found[0]["id"]))
                         self.present[create.key] = found[0]["id"]
@@ -422,7 +422,8 @@ class Executor:
                 identities.setdefault(identity, []).append(create)
                 matches[identity] = match
             for identity, members in identities.items():
-                found = sorted({int(r["id"]) for r in rows if _usable_id(r.get("id")) and _matches(r, matches[identity])})
+                found = sorted({int(r["id"]) for r in rows if _usable_id(r.get("id"))
+                                and _matches(r, matches[identity], _casefold(members[0]))})
                 if len(found) > len(members):
                     first = members[0]
                     problems.append(f"{first.type} {first.name!r} matches {len(found)} live objects "
@@ -571,6 +572,11 @@ def _presence_probe(change: Change) -> Settle | None:
     return first.settle
 
 
+def _casefold(change: Change) -> tuple[str, ...]:
+    probe = _presence_probe(change)
+    return probe.casefold if probe is not None else ()
+
+
 def _merge_params(params: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """One list request's filters covering each of `params` (see Executor._probe_groups)."""
     if not params:
@@ -597,13 +603,14 @@ def _usable_id(value: Any) -> bool:
     return isinstance(value, str) and value.isdigit()
 
 
-def _matches(row: Mapping[str, Any], match: Mapping[str, Any]) -> bool:
+def _matches(row: Mapping[str, Any], match: Mapping[str, Any], casefold: Collection[str] = ()) -> bool:
+    """Whether `row` has every value of `match` (lists as sets; `casefold` keys case-insensitively)."""
     for key, want in match.items():
         have = row.get(key)
         if isinstance(want, list) and isinstance(have, list):
             if sorted(map(str, want)) != sorted(map(str, have)):
                 return False
-        elif isinstance(want, str) and isinstance(have, str) and key.endswith("email"):
+        elif isinstance(want, str) and isinstance(have, str) and key in casefold:
             if want.lower() != have.lower():
                 return False
         elif have != want:

@@ -45,13 +45,15 @@ class Settle:
     """How to decide, by re-reading, whether a write whose answer was lost was committed.
 
     List `path` with `params`; the write is committed if a row matching every key of `match` is
-    present (`committed_if="present"`) or if none is (`"absent"`). `match` may contain $refs.
+    present (`committed_if="present"`) or if none is (`"absent"`). `match` may contain $refs. Keys in
+    `casefold` compare case-insensitively (an email the API may store in another case).
     """
 
     path: str
     params: Mapping[str, Any]
     match: Mapping[str, Any]
     committed_if: str = "present"
+    casefold: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -303,6 +305,8 @@ def _write_to_json(w: Write) -> dict[str, Any]:
             "match": dict(w.settle.match),
             "committed_if": w.settle.committed_if,
         }
+        if w.settle.casefold:
+            out["settle"]["casefold"] = list(w.settle.casefold)
     if w.bulk is not None:
         out["bulk"] = w.bulk
         out["bulk_item"] = w.bulk_item
@@ -338,7 +342,8 @@ def _write_from_json(d: Mapping[str, Any]) -> Write:
         method=d["method"],
         path=d["path"],
         body=d.get("body"),
-        settle=Settle(s["path"], s.get("params", {}), s["match"], s.get("committed_if", "present")) if s else None,
+        settle=Settle(s["path"], s.get("params", {}), s["match"], s.get("committed_if", "present"),
+                      tuple(s.get("casefold", ()))) if s else None,
         bulk=d.get("bulk"),
         bulk_item=d.get("bulk_item"),
     )

@@ -101,6 +101,8 @@ SETTLE = Shape(
             {"type": "object"}),
         Key("committed_if", "present: committed when a matching row exists; absent: when none does.",
             {"enum": list(COMMITTED_IF)}),
+        Key("casefold", "Keys of `match` compared case-insensitively (emails). Absent when none is.",
+            {"type": "array", "items": {"type": "string"}}, required=False),
     ),
 )
 
