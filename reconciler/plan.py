@@ -144,6 +144,25 @@ class GreenhouseManaged:
 
 
 @dataclass(frozen=True)
+class IdentityProbe:
+    """Saved plans: a planned create's identity, which must still be absent when `apply --plan` runs.
+
+    List `path` with `params`; a live row matching every key of `match` (keys in `casefold`
+    case-insensitively) is an object with the identity `change` (a change key) creates: the plan is stale.
+    """
+
+    change: str
+    path: str
+    params: Mapping[str, Any]
+    match: Mapping[str, Any]
+    casefold: tuple[str, ...] = ()
+
+
+#: Values of `Plan.fingerprint_scope` (see reconciler/staleness.py).
+FINGERPRINT_SCOPES = ("all", "decisions")
+
+
+@dataclass(frozen=True)
 class Plan:
     changes: tuple[Change, ...]
     unmanaged: tuple[Unmanaged, ...] = ()
@@ -165,6 +184,11 @@ class Plan:
     reads: Mapping[str, tuple[tuple[str, Mapping[str, Any]], ...]] = field(default_factory=dict)
     #: The bulk requests apply sends, decided at plan time (see the module docstring).
     bulk_requests: tuple[BulkRequest, ...] = ()
+    #: Which objects `fingerprints` covers: "all" live objects read (plans saved by earlier versions: any
+    #: object appearing makes the plan stale) or the objects the plan's "decisions" depend on.
+    fingerprint_scope: str = "all"
+    #: Saved plans: each create's identity, which must still be absent at apply time.
+    identity_probes: tuple[IdentityProbe, ...] = ()
 
     def __post_init__(self) -> None:
         _check_bulk_requests(self.changes, self.bulk_requests)
@@ -218,6 +242,8 @@ class Plan:
         if include_fingerprints:
             out["fingerprints"] = {k: dict(v) for k, v in self.fingerprints.items()}
             out["reads"] = {k: [[p, dict(q)] for p, q in v] for k, v in self.reads.items()}
+            out["fingerprint_scope"] = self.fingerprint_scope
+            out["identity_probes"] = [_probe_to_json(p) for p in self.identity_probes]
         return out
 
     def dumps(self, *, include_fingerprints: bool = False) -> str:
@@ -252,6 +278,8 @@ class Plan:
                     BulkRequest(str(b["endpoint"]), tuple(str(k) for k in b["changes"]))
                     for b in data.get("bulk_requests", [])
                 ),
+                fingerprint_scope=_scope_from_json(data.get("fingerprint_scope", "all")),
+                identity_probes=tuple(_probe_from_json(p) for p in data.get("identity_probes", [])),
             )
         except KeyError as e:
             raise ValueError(f"malformed plan: a change or write lacks the key {e}") from e
@@ -277,6 +305,24 @@ def _check_bulk_requests(changes: tuple[Change, ...], bulks: tuple[BulkRequest, 
                 raise ValueError(f"malformed plan: change {key!r} cannot be a row of {b.endpoint}")
             if position[key] != position[b.changes[0]] + offset:
                 raise ValueError(f"malformed plan: the changes of bulk request {b.endpoint} are not consecutive")
+
+
+def _scope_from_json(scope: Any) -> str:
+    if scope not in FINGERPRINT_SCOPES:
+        raise ValueError(f"unknown fingerprint_scope {scope!r}")
+    return str(scope)
+
+
+def _probe_to_json(p: IdentityProbe) -> dict[str, Any]:
+    out: dict[str, Any] = {"change": p.change, "path": p.path, "params": dict(p.params), "match": dict(p.match)}
+    if p.casefold:
+        out["casefold"] = list(p.casefold)
+    return out
+
+
+def _probe_from_json(d: Mapping[str, Any]) -> IdentityProbe:
+    return IdentityProbe(str(d["change"]), str(d["path"]), dict(d.get("params", {})), dict(d["match"]),
+                         tuple(str(k) for k in d.get("casefold", ())))
 
 
 def _change_to_json(c: Change, bulk_request: int | None = None) -> dict[str, Any]:

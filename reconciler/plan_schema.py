@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.plan import ACTIONS, FALLBACKS, PLAN_FORMAT_VERSION
+from reconciler.plan import ACTIONS, FALLBACKS, FINGERPRINT_SCOPES, PLAN_FORMAT_VERSION
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -168,6 +168,21 @@ GREENHOUSE_MANAGED = Shape(
     ),
 )
 
+IDENTITY_PROBE = Shape(
+    "identity_probe",
+    "Saved plans only: a planned create's identity, which must still be absent when apply --plan runs: list "
+    "`path` with `params`; a row matching every key of `match` is an object with that identity, and the plan "
+    "is refused naming it.",
+    (
+        Key("change", "The key of the create change (\"candidate_tag:Sourced\").", {"type": "string"}),
+        Key("path", "The list endpoint to read (a path under /v3/).", {"type": "string"}),
+        Key("params", "Query parameters of the read.", {"type": "object"}),
+        Key("match", "Key/value pairs a row must all have to match (never $refs).", {"type": "object"}),
+        Key("casefold", "Keys of `match` compared case-insensitively (emails). Absent when none is.",
+            {"type": "array", "items": {"type": "string"}}, required=False),
+    ),
+)
+
 LIMITS = Shape("limits", "The manifest's policy.limits the plan was checked against (apply refuses beyond them "
                "without --force).", (
     Key("max_deletes", "The most removals (deletes, archives, deactivations, revokes) of all types together.",
@@ -202,7 +217,8 @@ PLAN = Shape(
             "repeats it so reviewed plans can be matched.", {"type": "string"}),
         Key("only", "The resource types planned (--only); empty: all.", _array(_TYPE_NAME)),
         Key("fingerprints", "Saved plans only: collection -> live id (as a string) -> a digest of that object "
-            "as read; apply --plan re-reads and refuses the plan if any differs, appeared or vanished.",
+            "as read; apply --plan re-reads and refuses the plan if any differs or vanished (with "
+            "`fingerprint_scope` all, also if any object appeared).",
             {"type": "object", "additionalProperties": {"type": "object", "additionalProperties": {"type": "string"}}},
             required=False, saved_only=True),
         Key("reads", "Saved plans only: collection -> the list reads that produced `fingerprints`, each "
@@ -211,11 +227,18 @@ PLAN = Shape(
                 "type": "array", "prefixItems": [{"type": "string"}, {"type": "object"}], "items": False,
                 "minItems": 2})},
             required=False, saved_only=True),
+        Key("fingerprint_scope", "Saved plans only: which objects `fingerprints` covers. decisions: the objects "
+            "the changes write, every live object whose id appears as a number in their writes, and the acting "
+            "user; all: every live object read (plans saved by earlier versions; read as all when absent).",
+            {"enum": list(FINGERPRINT_SCOPES)}, required=False, saved_only=True),
+        Key("identity_probes", "Saved plans only: each create's identity, which must still be absent at apply "
+            "time (absent: none recorded).", _array(_ref("identity_probe")), required=False, saved_only=True),
     ),
 )
 
 #: Every shape, in the order the schema's $defs list them (the plan itself is the schema's root).
-SHAPES = (PLAN, SUMMARY, CHANGE, FIELD_CHANGE, WRITE, SETTLE, BULK_REQUEST, UNMANAGED, GREENHOUSE_MANAGED, LIMITS)
+SHAPES = (PLAN, SUMMARY, CHANGE, FIELD_CHANGE, WRITE, SETTLE, BULK_REQUEST, UNMANAGED, GREENHOUSE_MANAGED, LIMITS,
+          IDENTITY_PROBE)
 
 
 def plan_json_schema() -> dict[str, Any]:

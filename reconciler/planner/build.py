@@ -9,7 +9,7 @@ validation. The loop knows no type: each family declares its index, its plan and
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reconciler.batching import DEFAULT_MAX_ROWS, batch
 from reconciler.errors import PlanError, UsageError
@@ -81,10 +81,23 @@ def build_plan(
         api_url=api_url,
         manifest_digest=manifest.digest,
         only=chosen,
-        fingerprints=live.fingerprints() if fingerprints else {},
-        reads=live.reads,
         bulk_requests=batch(changes, max_rows=bulk_max_rows),
+        **(_saved_plan_checks(changes, live, acting_user_id) if fingerprints else {"reads": live.reads}),
     )
+
+
+def _saved_plan_checks(changes: list[Change], live: LiveOrg, acting_user_id: int | str | None) -> dict[str, Any]:
+    """What `apply --plan` re-checks (reconciler/staleness.py): the fingerprints of the objects the plan's
+    decisions depend on, the reads of just their collections, and each create's identity probe."""
+    from reconciler.staleness import identity_probes, select_fingerprints
+
+    chosen = select_fingerprints(changes, live, None if acting_user_id is None else int(acting_user_id))
+    return {
+        "fingerprints": chosen,
+        "reads": {c: r for c, r in live.reads.items() if c in chosen},
+        "fingerprint_scope": "decisions",
+        "identity_probes": identity_probes(changes),
+    }
 
 
 #: The capability each action needs of its resource type ("replace" is a delete and a create).

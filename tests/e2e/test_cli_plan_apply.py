@@ -101,12 +101,17 @@ def test_a_saved_plan_is_applied_exactly_and_a_stale_one_is_refused(server: Serv
     assert cli("plan", "examples/", "--out", str(saved), env=server.env()).code == 0
     text = saved.read_text()
     assert "demo-secret" not in text and "fingerprints" in text
-    # someone renames a department in the UI after the plan was reviewed
-    assert cli("apply", str(write_manifest(tmp_path, "departments:\n  - name: People Ops\n    previously: [People]\n")),
-               "--yes", env=server.env()).code == 0
+    # someone renames in the UI, after the plan was reviewed, an unrelated department and the parent of
+    # the department the plan creates: only the second is something the plan depends on
+    renames = "departments:\n  - name: People Ops\n    previously: [People]\n" \
+              "  - name: Platform Eng\n    previously: [Platform]\n"
+    assert cli("apply", str(write_manifest(tmp_path, renames)), "--yes", env=server.env()).code == 0
     stale = cli("apply", "--plan", str(saved), "--yes", env=server.env())
     assert stale.code == 1
-    assert "departments id 30 (People Ops) changed" in stale.stderr
+    assert "departments id 11 (Platform Eng) changed" in stale.stderr
+    assert "departments id 30" not in stale.stderr
+    undo = "departments:\n  - name: Platform\n    previously: [Platform Eng]\n"
+    assert cli("apply", str(write_manifest(tmp_path, undo)), "--yes", env=server.env()).code == 0
 
     fresh = tmp_path / "fresh.json"
     assert cli("plan", "examples/", "--out", str(fresh), env=server.env()).code == 0

@@ -33,7 +33,10 @@ def test_a_file_that_is_not_a_plan_is_rejected() -> None:
 def test_fingerprints_are_computed_only_when_asked_for() -> None:
     m = manifest(candidate_tags=["tag-0"])
     assert build_plan(m, live(candidate_tags=TAGS), fingerprints=False).fingerprints == {}
-    assert build_plan(m, live(candidate_tags=TAGS)).fingerprints["candidate_tags"].keys() == {str(t["id"]) for t in TAGS}
+    m = manifest(prune={"candidate_tags": "enforce"}, candidate_tags=["tag-0"])
+    # only what the plan's decisions depend on: the pruned tags it deletes, not the tag it keeps
+    assert build_plan(m, live(candidate_tags=TAGS)).fingerprints["candidate_tags"].keys() == {
+        str(t["id"]) for t in TAGS[1:]}
 
 def test_a_malformed_saved_plan_is_rejected_with_a_readable_reason() -> None:
     with pytest.raises(ValueError, match="unknown action/type 'explode'/None"):

@@ -114,6 +114,7 @@ def _objects(data: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         "field_change": [f for c in changes for f in c["fields"].values()], "write": writes,
         "settle": [w["settle"] for w in writes if "settle" in w], "bulk_request": data["bulk_requests"],
         "unmanaged": data["unmanaged"], "greenhouse_managed": data["greenhouse_managed"],
+        "identity_probe": data.get("identity_probes", []),
     }
 
 
