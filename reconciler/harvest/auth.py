@@ -1,12 +1,17 @@
 """OAuth 2.0 client credentials for Harvest v3, as an `httpx.Auth` flow.
 
 Contract:
-- One access token per auth object, shared by every thread that uses the client. Minting is done
-  under a lock, because Harvest keeps a single active token per client: a newer token revokes the
-  older one, so two threads minting at once would knock each other out.
-- The token is minted lazily, renewed `RENEW_MARGIN` seconds before it expires, and dropped on a 401
-  from the API; the rejected request is then sent once more with a fresh token. A 401 means the
-  server did not process the request, so this is safe for writes too.
+- One access token per auth object, shared by every thread of every client that uses the object (a
+  process passes one object to its reader and its writing client, so `apply` mints one token, not
+  two). Minting is done under a lock, because Harvest keeps a single active token per client: a newer
+  token revokes the older one, so two threads minting at once would knock each other out.
+- The token is minted lazily and renewed `RENEW_MARGIN` seconds before it expires. A 401 from the API
+  on the token this object holds (revoked by a newer token minted elsewhere, e.g. by another process
+  with the same credential; or expired early) drops it: after a jittered pause, one thread mints a new
+  one and the rejected request is sent again, at most `MAX_REMINTS` times in a row; then the 401 is the
+  answer. Threads whose requests were rejected for a token another thread has already replaced reuse
+  the new one. A 401 is answered before the request is processed (authentication comes first), so
+  repeating it is safe for writes too.
 - The token goes only to the API origin. Requests to other hosts (e.g. pre-signed result-file URLs)
   carry no Authorization header.
 - The token request carries `sub` only when GREENHOUSE_USER_ID is set; without it the token acts as
@@ -18,7 +23,10 @@ Contract:
 from __future__ import annotations
 
 import base64
+import logging
+import random
 import threading
+import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,14 +34,25 @@ from typing import Any
 
 import httpx
 
-from reconciler.errors import AuthError
+from reconciler.errors import AuthError, UsageError
 
 from .hooks import same_origin
+from .policy import Backoff
 from .responses import Redactor, decode_body, error_detail
 from .settings import USER_AGENT, Settings
 
+log = logging.getLogger("reconciler.harvest")
+
 RENEW_MARGIN = 60.0
 """Renew this many seconds before the token's expiry."""
+MAX_REMINTS = 5
+"""A request refused with 401 is sent again, each time with a newly minted token, at most this many times."""
+REMINT_BASE = 0.5
+"""Before re-mint n (0-based) of one request, a random pause in [0, min(REMINT_CAP, REMINT_BASE * 2^n)] seconds.
+Processes sharing a credential revoke each other's tokens by minting; if each re-minted at once, the one that
+just minted would lose its token before using it. Spread pauses give each, in turn, time to use its token."""
+REMINT_CAP = 8.0
+"""Longest pause before one re-mint (seconds)."""
 DEFAULT_LIFETIME = 3600.0
 """Assumed token lifetime when the token response states none ([inferred: token-lifetime]: third parties say 1 hour)."""
 
@@ -63,18 +82,37 @@ class _Token:
 
 
 class ClientCredentialsAuth(httpx.Auth):
-    """Bearer-token auth that mints its token from the token endpoint with the client credentials."""
+    """Bearer-token auth that mints its token from the token endpoint with the client credentials.
+
+    One object may serve several clients (`HarvestReader(settings, auth=...)`): they then share the token.
+    `redactor` learns every token minted, so the clients built on it keep tokens out of every message.
+    `sleep` and `rng` drive the pause before a re-mint (tests pass a fake clock's sleep and a seeded rng).
+    """
 
     requires_response_body = True
 
-    def __init__(self, settings: Settings, *, clock: Callable[[], float], redact: Redactor) -> None:
+    def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.time,
+                 redact: Redactor | None = None, sleep: Callable[[float], None] = time.sleep,
+                 rng: random.Random | None = None, max_remints: int = MAX_REMINTS) -> None:
+        if max_remints < 0:
+            raise UsageError(f"max_remints must be >= 0, got {max_remints}")
         self._settings = settings
         self._clock = clock
-        self._redact = redact
+        self._sleep = sleep
+        self.redactor = redact if redact is not None else Redactor()
+        self.redactor.add(settings.client_secret)
+        self.max_remints = max_remints
+        self._backoff = Backoff(rng, base=REMINT_BASE, cap=REMINT_CAP)
         self._api = httpx.URL(settings.api_url)
         self._token_url = httpx.URL(settings.token_url)
         self._lock = threading.Lock()
         self._token: _Token | None = None
+        #: Tokens obtained by this object (a diagnostic count; the clients count the token requests they sent).
+        self.minted = 0
+
+    @property
+    def settings(self) -> Settings:
+        return self._settings
 
     def __repr__(self) -> str:
         return f"ClientCredentialsAuth(client_id={self._settings.client_id!r}, token_url={self._settings.token_url!r})"
@@ -89,27 +127,37 @@ class ClientCredentialsAuth(httpx.Auth):
             request.headers.pop("Authorization", None)
             yield request
             return
-        token = yield from self._valid_token(rejected=None)
-        request.headers["Authorization"] = f"Bearer {token}"
-        response = yield request
-        if response.status_code != 401:
-            return
-        response.read()
-        token = yield from self._valid_token(rejected=token)
-        request.headers["Authorization"] = f"Bearer {token}"
-        yield request
+        token = yield from self._valid_token(rejected=None, attempt=0)
+        attempt = 0
+        while True:
+            request.headers["Authorization"] = f"Bearer {token}"
+            response = yield request
+            if response.status_code != 401 or attempt >= self.max_remints:
+                return
+            response.read()
+            token = yield from self._valid_token(rejected=token, attempt=attempt)
+            attempt += 1
 
-    def _valid_token(self, rejected: str | None) -> Generator[httpx.Request, httpx.Response, str]:
+    def _valid_token(self, rejected: str | None, attempt: int) -> Generator[httpx.Request, httpx.Response, str]:
         with self._lock:
             held = self._token
             if held is not None and held.value != rejected and self._clock() < held.renew_at:
                 return held.value
-            # Either none yet, about to expire, or the one the API just rejected (unless another
-            # thread has already replaced it, in which case the check above reused the newer one).
             self._token = None
+            if held is not None and held.value == rejected:
+                # The token this object holds was refused: most likely a newer one minted elsewhere with the
+                # same credential revoked it. Pause first (holding the lock, so this process's other threads
+                # wait for the new token instead of sending the dead one), then mint.
+                pause = self._backoff.spread(attempt)
+                log.info("access token refused (401); minting a new one in %.2f s (re-mint %d of at most %d)",
+                         pause, attempt + 1, self.max_remints)
+                self._sleep(pause)
+            # Otherwise: none yet, about to expire, or a mint that failed before (if another thread has
+            # already replaced the rejected token, the check above reused the newer one).
             response = yield self._token_request()
             response.read()
             self._token = self._parse(response)
+            self.minted += 1
             return self._token.value
 
     def _token_request(self) -> httpx.Request:
@@ -138,20 +186,20 @@ class ClientCredentialsAuth(httpx.Auth):
             message, errors = error_detail(response)
             code = _oauth_code(response)
             hint = token_error_hint(code, response.status_code, self._settings)
-            text = self._redact(message)
+            text = self.redactor(message)
             if code and code not in text:
                 text = f"{text} ({code})" if text else code
             retry = response.headers.get("retry-after")
             raise TokenError(
                 "POST", path, response.status_code, f"{text}; {hint}" if hint else text,
-                tuple((self._redact(f), self._redact(m)) for f, m in errors),
+                tuple((self.redactor(f), self.redactor(m)) for f, m in errors),
                 retry_after=_float_or_none(retry), oauth_error=code,
             )
         body = _safe_body(response)
         value = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(value, str) or not value:
             raise TokenError("POST", path, response.status_code, "token response carries no access_token")
-        self._redact.add(value)
+        self.redactor.add(value)
         expires = _expiry(body, now) if isinstance(body, dict) else now + DEFAULT_LIFETIME
         return _Token(value=value, renew_at=expires - RENEW_MARGIN)
 

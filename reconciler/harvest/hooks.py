@@ -3,7 +3,8 @@
 httpx calls a client's request hooks just before each request goes out and its response hooks as soon
 as the headers are in, for every request the client sends: the API requests and the token requests
 that the auth flow yields alike, each retry included. That makes the hooks the single choke point
-where the counts are exact, where a spent rate-limit window is waited out before the request leaves,
+where the counts are exact, where the shared rate-limit gate holds a request back until the window has
+room for it (counting the requests in flight),
 and where a read-only client is made physically unable to send anything but GETs. A hook that raises
 stops the request before anything is sent (httpx propagates the exception unchanged).
 
@@ -12,7 +13,6 @@ What hooks cannot do is send a request again, so the retry loop stays in `client
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -22,8 +22,6 @@ import httpx
 from reconciler.errors import UsageError
 
 from .policy import RateLimitGate
-
-log = logging.getLogger("reconciler.harvest")
 
 RequestHook = Callable[[str, str, int], None]
 """Called with (method, path, status) after each API exchange that got an answer (not the token)."""
@@ -87,13 +85,14 @@ class ClientHooks:
             raise UsageError(f"read-only Harvest client refused to send {request.method} {request.url.path}")
 
     def wait_for_window(self, request: httpx.Request) -> None:
-        """Before an API request: sleep until the reset when the last answer said the window is spent."""
+        """Before an API request: wait until the shared gate lets one more request out (see `RateLimitGate`).
+
+        The request then counts as in flight until `observe` sees its answer, or until the client's retry
+        loop takes it out after a failure without one (`RateLimitGate.release_unanswered`).
+        """
         if not self.is_api_request(request):
             return
-        wait = self._gate.wait_needed()
-        if wait > 0:
-            log.info("rate-limit window spent; waiting %.1f s before %s %s", wait, request.method, request.url.path)
-            self._sleep(wait)
+        self._gate.acquire(self._sleep)
 
     def count(self, request: httpx.Request) -> None:
         """Count the request as an API request or a token request (others, e.g. result files: neither)."""
@@ -106,10 +105,10 @@ class ClientHooks:
     # -- response hooks --------------------------------------------------------------------------
 
     def observe(self, response: httpx.Response) -> None:
-        """After an API answer: remember its rate-limit headers, then tell `on_request`."""
+        """After an API answer: take its request out of flight, remember its rate-limit headers, tell `on_request`."""
         request = response.request
         if not self.is_api_request(request):
             return
-        self._gate.observe(response)
+        self._gate.release(response)
         if self._on_request is not None:
             self._on_request(request.method, request.url.path, response.status_code)

@@ -11,6 +11,7 @@ refused before processing.
 from __future__ import annotations
 
 import email.utils
+import logging
 import random
 import threading
 from collections.abc import Callable
@@ -18,6 +19,8 @@ from collections.abc import Callable
 import httpx
 
 from .responses import header_float
+
+log = logging.getLogger("reconciler.harvest")
 
 BACKOFF_BASE = 0.5
 """First back-off step in seconds; doubled per attempt."""
@@ -66,6 +69,16 @@ class Backoff:
         with self._lock:
             return ceiling / 2 + self._rng.uniform(0.0, ceiling / 2)
 
+    def spread(self, attempt: int) -> float:
+        """Full jitter: a random time in [0, d], d = min(cap, base*2^attempt).
+
+        For contention between processes (re-minting a revoked token): the waits of the contenders
+        spread over the whole interval, so one of them usually gets a stretch of time to itself.
+        """
+        ceiling = min(self.cap, self.base * 2.0 ** min(attempt, 32))
+        with self._lock:
+            return self._rng.uniform(0.0, ceiling)
+
 
 def retry_after(response: httpx.Response, now: float) -> float | None:
     """Seconds to wait from `Retry-After` (delta-seconds or an HTTP date), or None when absent/unreadable."""
@@ -95,43 +108,164 @@ def reset_wait(response: httpx.Response, now: float) -> float | None:
     return min(wait, RESET_WAIT_CAP)
 
 
-class RateLimitGate:
-    """Remembers the last rate-limit headers and says how long the next request must wait.
+PROBE_IN_FLIGHT = 1
+"""Requests let out at once while the window's budget is unknown (before the first answer with rate-limit
+headers, after a 429 was waited out, after a window ended when its limit was never stated): the first
+answer tells the rest how much is left."""
+GATE_POLL = 1.0
+"""A thread waiting for an in-flight request's answer re-checks the gate at least this often (seconds).
+A safety net only: every answer and every failed request wakes the waiting threads at once."""
 
-    When a response said `X-RateLimit-Remaining: 0`, the window is spent: the next request first
-    sleeps until `X-RateLimit-Reset` instead of provoking a 429. Shared by all threads of a client.
+
+class RateLimitGate:
+    """The client's one throttle: it decides when the next API request may go out, from the rate-limit headers.
+
+    Harvest limits requests per credential in a fixed window and states the budget on every answer
+    (`X-RateLimit-Limit`, `X-RateLimit-Remaining`, `X-RateLimit-Reset` [2nd]). Several threads share one
+    gate (the concurrent reads of a plan; the reader and the writing client of one `apply`), so:
+
+    - a request is let out only while fewer requests are in flight than the window has left
+      (`acquire` counts it in flight; its answer, or its failure, takes it out again: `release`,
+      `release_unanswered`). The server counts a request when it arrives, so an answer's
+      `X-RateLimit-Remaining` may or may not include the requests still in flight: counting them
+      against it again is the conservative reading, and the gate never lets out more than is left;
+    - answers arrive in any order, so within one window (the same `X-RateLimit-Reset`) the smallest
+      `Remaining` wins, and an answer from a window that is already over is ignored;
+    - when the window is spent and nothing is in flight, the next request sleeps until the reset
+      (capped, see `RESET_WAIT_CAP`); then the new window's budget is the stated limit;
+    - while the budget is unknown, `PROBE_IN_FLIGHT` request goes out at a time; a server that sends no
+      rate-limit headers at all is not throttled.
+
+    Thread-safe. `sent` and `peak_in_flight` are counts for tests and diagnostics.
     """
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
-        self._lock = threading.Lock()
-        self._resume_at: float | None = None
+        self._cond = threading.Condition()
+        self._held = threading.local()
+        self._in_flight = 0
+        self._limit: int | None = None
+        self._remaining: int | None = None
+        self._reset_at: float | None = None
+        #: The `X-RateLimit-Reset` value (epoch seconds) of the window `_remaining` describes.
+        self._mark: float | None = None
+        #: The newest window known to be over: answers stamped with it or an older one are stale.
+        self._past_mark: float | None = None
+        self._seen_headers = False
+        self._headerless = False
+        self.sent = 0
+        self.peak_in_flight = 0
 
-    def observe(self, response: httpx.Response) -> None:
-        remaining = header_float(response, "x-ratelimit-remaining")
-        if remaining is None:
-            return
-        now = self._clock()
-        with self._lock:
-            if remaining > 0:
-                self._resume_at = None
-                return
-            wait = reset_wait(response, now)
-            self._resume_at = now + wait if wait is not None else None
+    @property
+    def in_flight(self) -> int:
+        with self._cond:
+            return self._in_flight
+
+    def acquire(self, sleep: Callable[[float], None]) -> float:
+        """Wait until one more API request may go out, then count it in flight; returns the seconds slept.
+
+        Waiting for an in-flight request's answer blocks on the gate itself; waiting for a window's reset
+        uses `sleep` (the client's injected sleep), outside the lock.
+        """
+        slept = 0.0
+        while True:
+            with self._cond:
+                now = self._clock()
+                self._roll(now)
+                budget = self._budget()
+                if budget is None or self._in_flight < budget:
+                    self._in_flight += 1
+                    self._held.count = self._holding() + 1
+                    self.sent += 1
+                    self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
+                    return slept
+                if self._in_flight > 0:
+                    self._cond.wait(GATE_POLL)
+                    continue
+                wait = self._reset_at - now if self._reset_at is not None else 0.0
+            if wait > 0:
+                log.info("rate-limit window spent; waiting %.1f s for its reset", wait)
+                sleep(wait)
+                slept += wait
+
+    def release(self, response: httpx.Response | None) -> None:
+        """One request of this thread was answered (`response`, whose headers are read) or failed (None)."""
+        with self._cond:
+            held = self._holding()
+            if held > 0:
+                self._held.count = held - 1
+                self._in_flight -= 1
+            if response is not None:
+                self._observe(response)
+            self._cond.notify_all()
+
+    def release_unanswered(self) -> None:
+        """Take every request this thread still holds out of flight (it failed before any answer)."""
+        with self._cond:
+            held = self._holding()
+            if held:
+                self._held.count = 0
+                self._in_flight -= held
+                self._cond.notify_all()
 
     def clear(self) -> None:
-        """Forget the spent window (after a 429 was waited out: its Retry-After is the newer word)."""
-        with self._lock:
-            self._resume_at = None
+        """Forget the window (after a 429 was waited out: its Retry-After is the newer word).
 
-    def wait_needed(self) -> float:
-        """Seconds to sleep before the next request (0 when the window is not known to be spent)."""
+        The budget is unknown again until the next answer, so one request probes it.
+        """
+        with self._cond:
+            self._forget_window()
+            self._remaining = None
+            self._cond.notify_all()
+
+    # -- internals (called with the lock held) -----------------------------------------------------
+
+    def _holding(self) -> int:
+        count: int = getattr(self._held, "count", 0)
+        return count
+
+    def _budget(self) -> int | None:
+        if self._headerless and not self._seen_headers:
+            return None
+        if self._remaining is None or (self._remaining <= 0 and self._reset_at is None):
+            return PROBE_IN_FLIGHT
+        return self._remaining
+
+    def _roll(self, now: float) -> None:
+        if self._reset_at is not None and now >= self._reset_at:
+            self._forget_window()
+            self._remaining = self._limit
+
+    def _forget_window(self) -> None:
+        if self._mark is not None and (self._past_mark is None or self._mark > self._past_mark):
+            self._past_mark = self._mark
+        self._mark = None
+        self._reset_at = None
+
+    def _observe(self, response: httpx.Response) -> None:
+        remaining = header_float(response, "x-ratelimit-remaining")
+        if remaining is None:
+            if not self._seen_headers:
+                self._headerless = True
+            return
+        self._seen_headers = True
+        limit = header_float(response, "x-ratelimit-limit")
+        if limit is not None and limit >= 1:
+            self._limit = int(limit)
+        left = max(0, int(remaining))
         now = self._clock()
-        with self._lock:
-            if self._resume_at is None:
-                return 0.0
-            wait = self._resume_at - now
-            if wait <= 0:
-                self._resume_at = None
-                return 0.0
-            return wait
+        raw = header_float(response, "x-ratelimit-reset")
+        if raw is None or raw < EPOCH_THRESHOLD:
+            # No window stamp to order answers by (absent, or the seconds-from-now tolerance): newest wins.
+            self._remaining = left
+            self._mark = None
+            self._reset_at = None if raw is None else now + min(max(raw, 0.0), RESET_WAIT_CAP)
+            return
+        if self._past_mark is not None and raw <= self._past_mark:
+            return
+        if self._mark is None or raw > self._mark:
+            self._mark = raw
+            self._remaining = left
+            self._reset_at = now + min(max(raw - now, 0.0), RESET_WAIT_CAP)
+        elif raw == self._mark:
+            self._remaining = left if self._remaining is None else min(self._remaining, left)

@@ -4,15 +4,16 @@ after a 401, and how a refused token request is reported (RFC 6749 error codes -
 from __future__ import annotations
 
 import base64
+import random
 import threading
 from urllib.parse import parse_qs
 
 import httpx
 import pytest
 
-from reconciler.errors import AuthError
+from reconciler.errors import AuthError, UsageError
 from reconciler.harvest import HarvestClient, HarvestReader, Settings
-from reconciler.harvest.auth import TokenError
+from reconciler.harvest.auth import MAX_REMINTS, REMINT_BASE, REMINT_CAP, ClientCredentialsAuth, TokenError
 from reconciler.sandbox import Sandbox, SandboxOptions
 from tests.harness import seed as harness_seed
 from tests.harvest.fake_api import CLIENT_ID, SECRET, FakeApi, json_response, settings
@@ -92,15 +93,79 @@ def test_a_write_rejected_with_401_is_resent_once_with_a_fresh_token() -> None:
     assert len(posts) == 2 and posts[0].content == posts[1].content == b'{"name":"Referral"}'
 
 
-def test_a_second_401_is_an_auth_error_not_a_loop() -> None:
+def test_a_401_that_persists_gives_up_after_max_remints_with_a_clear_error() -> None:
+    clock = FakeClock()
     api = FakeApi()
-    api.script("GET", "/v3/users", json_response(401, {"message": "token expired"}),
-               json_response(401, {"message": "token expired"}), json_response(200, []))
-    r = reader(api)
+    api.script("GET", "/v3/users", *[json_response(401, {"message": "token expired"}) for _ in range(MAX_REMINTS + 1)],
+               json_response(200, []))
+    r = HarvestReader(settings(), transport=api.transport(), clock=clock.time, sleep=clock.sleep, rng=random.Random(3))
     with pytest.raises(AuthError) as info:
         r.get("/v3/users")
-    assert str(info.value) == "GET /v3/users -> 401: token expired"
-    assert r.request_count == 2 and r.token_count == 2
+    text = str(info.value)
+    assert text.startswith("GET /v3/users -> 401: token expired (refused 6 time(s) in a row, with a newly minted token")
+    assert "give each concurrent job its own credential" in text
+    assert "secretish" not in text
+    # Bounded: the first token, then MAX_REMINTS new ones, each followed by one more try; never a loop.
+    assert (r.request_count, r.token_count) == (MAX_REMINTS + 1, MAX_REMINTS + 1)
+    # Before each re-mint a jittered pause within its growing bound (full jitter: [0, min(cap, base * 2^n)]).
+    assert len(clock.sleeps) == MAX_REMINTS
+    for n, pause in enumerate(clock.sleeps):
+        assert 0.0 <= pause <= min(REMINT_CAP, REMINT_BASE * 2**n)
+
+
+def test_a_token_revoked_again_and_again_is_re_minted_until_one_survives() -> None:
+    """Another process with the same credential keeps minting: the request is repeated with a new token
+    each time, and succeeds as soon as a token lives long enough to be used."""
+    clock = FakeClock()
+    api = FakeApi()
+    rivals = iter(range(3))
+
+    def rival_mints_first(request: httpx.Request) -> httpx.Response:
+        if request.url.path != "/token" and next(rivals, None) is not None:
+            api.revoke()  # the rival's mint lands between ours and our request
+        return api.handle(request)
+
+    r = HarvestReader(settings(), transport=httpx.MockTransport(rival_mints_first), clock=clock.time,
+                      sleep=clock.sleep, rng=random.Random(5))
+    assert r.get("/v3/departments") == []
+    assert (r.request_count, r.token_count) == (4, 4)
+    assert len(clock.sleeps) == 3
+
+
+def test_max_remints_zero_means_a_401_is_final() -> None:
+    api = FakeApi()
+    api.script("GET", "/v3/users", json_response(401, {"message": "nope"}))
+    clock = FakeClock()
+    auth = ClientCredentialsAuth(settings(), clock=clock.time, sleep=clock.sleep, max_remints=0)
+    r = HarvestReader(settings(), transport=api.transport(), clock=clock.time, sleep=clock.sleep, auth=auth)
+    with pytest.raises(AuthError, match="refused 1 time"):
+        r.get("/v3/users")
+    assert (r.request_count, r.token_count) == (1, 1)
+    with pytest.raises(UsageError):
+        ClientCredentialsAuth(settings(), max_remints=-1)
+
+
+def test_a_reader_and_a_client_sharing_one_auth_mint_one_token() -> None:
+    api = FakeApi()
+    auth = ClientCredentialsAuth(settings())
+    with HarvestReader(settings(), transport=api.transport(), auth=auth) as reader:
+        reader.get("/v3/departments")
+    api.script("POST", "/v3/candidate_tags", json_response(201, {"id": 1}))
+    with HarvestClient(settings(), transport=api.transport(), auth=auth) as client:
+        client.get("/v3/departments")
+        client.post("/v3/candidate_tags", {"name": "x"})
+    assert len(api.token_requests()) == 1 and auth.minted == 1
+    assert {q.headers["Authorization"] for q in api.api_requests()} == {"Bearer tok-1-secretish"}
+    # Without sharing, the second client mints its own (which revokes the first one's).
+    HarvestClient(settings(), transport=api.transport()).get("/v3/departments")
+    assert len(api.token_requests()) == 2
+
+
+def test_a_shared_auth_must_be_for_the_same_settings() -> None:
+    auth = ClientCredentialsAuth(settings())
+    other = settings(api_url="http://127.0.0.2")
+    with pytest.raises(UsageError, match="other Harvest settings"):
+        HarvestReader(other, transport=FakeApi().transport(), auth=auth)
 
 
 def test_token_endpoint_refusal_is_an_auth_error_with_status_and_message_but_no_secret() -> None:

@@ -18,6 +18,7 @@ from reconciler.errors import (
     UsageError,
 )
 from reconciler.harvest import HarvestClient, HarvestReader
+from reconciler.harvest.auth import MAX_REMINTS
 from tests.harvest.fake_api import SECRET, FakeApi, json_response, settings
 from tests.support import FakeClock
 
@@ -90,7 +91,7 @@ def provoke_every_error(api: FakeApi) -> list[HarvestError]:
     api.script("POST", "/v3/d", httpx.ReadTimeout(echo))
     api.script("POST", "/v3/e", json_response(500, {"message": echo}))
     api.script("GET", "/v3/f", *[json_response(503, {"message": echo}) for _ in range(2)])
-    api.script("GET", "/v3/g", *[json_response(401, {"message": echo}) for _ in range(2)])
+    api.script("GET", "/v3/g", *[json_response(401, {"message": echo}) for _ in range(MAX_REMINTS + 1)])
     c = client(api, max_retries=1)
     caught: list[HarvestError] = []
     for call in (lambda: c.get("/v3/a"), lambda: c.get("/v3/b"), lambda: c.get("/v3/c"),
