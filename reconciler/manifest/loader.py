@@ -11,9 +11,10 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from types import MappingProxyType
+from typing import Any
 
 from reconciler.errors import ManifestError, Problem
 from reconciler.manifest.build import merge
@@ -100,3 +101,60 @@ def _digest(texts: Sequence[FileText]) -> str:
             h.update(len(part).to_bytes(8, "big"))
             h.update(part)
     return h.hexdigest()
+
+
+RawSections = Mapping[str, Sequence[Any]]
+"""A parsed (unchecked) file's sections: section name -> its items exactly as the YAML gave them."""
+
+
+def load_early(paths: Sequence[str | os.PathLike[str]], on_parsed: Callable[[str, RawSections], None]) -> Manifest:
+    """`load(paths)`, telling `on_parsed(file, sections)` each file's sections as soon as its YAML is parsed.
+
+    For `plan`, which starts reading the live collections a manifest needs while the rest is still being
+    parsed and checked. `on_parsed` is called in file order, before any schema or semantic check, and only
+    while no problem has been found (a manifest that already failed will not be planned). Only list-valued
+    known sections are passed. The result, and every problem raised (a `ManifestError`, ranked), are
+    exactly `load`'s: the same steps run in the same order, this function only adds the calls.
+    """
+    with _cyclic_gc_paused():
+        return _load_early(paths, on_parsed)
+
+
+def _load_early(paths: Sequence[str | os.PathLike[str]], on_parsed: Callable[[str, RawSections], None]) -> Manifest:
+    files, problems = discover(paths)
+    texts: list[FileText] = []
+    docs: list[Document] = []
+    sections = REGISTRY.views.sections
+    for f in files:
+        text = read_text(f)
+        if isinstance(text, Problem):
+            problems.append(text)
+            continue
+        texts.append(text)
+        try:
+            doc = read_yaml(text.display, text.text)
+        except ManifestError as e:
+            problems.extend(e.problems)
+            continue
+        docs.append(doc)
+        if not problems and isinstance(doc.data, dict):
+            raw = {s: doc.data[s] for s in sections if isinstance(doc.data.get(s), list)}
+            if raw:
+                on_parsed(text.display, raw)
+    checked = []
+    for doc in docs:
+        result = validate(doc)
+        problems.extend(result.problems)
+        checked.append((doc, result.bad))
+    merged = merge(checked)
+    problems.extend(merged.problems)
+    problems.extend(check(merged.entries, merged.policy))
+    if problems:
+        raise ManifestError(problems)
+    return Manifest(
+        entries=MappingProxyType({s: tuple(merged.entries[s]) for s in REGISTRY.views.sections}),
+        policy=merged.policy,
+        files=tuple(t.display for t in texts),
+        digest=_digest(texts),
+        present=frozenset(merged.present),
+    )
