@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
@@ -77,15 +78,53 @@ def _settings() -> Any:
     return Settings.from_env()
 
 
+def _read_workers() -> int:
+    """Collections read at once (GREENHOUSE_READ_WORKERS, default 4); a UsageError when unusable."""
+    from reconciler.live import workers_from_env
+
+    return workers_from_env()
+
+
+_SHARED: dict[Any, dict[str, Any]] = {}
+
+
+def _shared(settings: Any) -> dict[str, Any]:
+    """The token and the rate-limit gate every client of this process uses for `settings` (one credential).
+
+    Passed to the reader and to apply's writing client, so a command mints one token (not one per client,
+    each revoking the one before: Harvest keeps one active token per client) and all its requests count
+    against one rate-limit window, as the server counts them.
+    """
+    from reconciler.harvest.auth import ClientCredentialsAuth
+    from reconciler.harvest.policy import RateLimitGate
+
+    shared = _SHARED.get(settings)
+    if shared is None:
+        shared = _SHARED[settings] = {"auth": ClientCredentialsAuth(settings), "gate": RateLimitGate(time.time)}
+    return shared
+
+
+def _reader(settings: Any, hook: Any) -> Any:
+    """The GET-only reader of plan and export, sharing this process's token and gate."""
+    from reconciler.harvest import HarvestReader
+
+    return HarvestReader(settings, on_request=hook, **_shared(settings))
+
+
 def _progress_hook() -> Any:
     """A request counter on stderr while reading, only when stderr is a terminal."""
     if not sys.stderr.isatty():
         return None
+    import threading
+
     count = [0]
+    lock = threading.Lock()  # the concurrent reads call it from several threads
 
     def hook(method: str, path: str, status: int) -> None:
-        count[0] += 1
-        click.echo(f"\r  {count[0]} API request(s): {method} {path} -> {status}".ljust(78)[:78], err=True, nl=False)
+        with lock:
+            count[0] += 1
+            click.echo(f"\r  {count[0]} API request(s): {method} {path} -> {status}".ljust(78)[:78], err=True,
+                       nl=False)
 
     return hook
 
@@ -97,30 +136,63 @@ def _end_progress(hook: Any) -> None:
 
 def _make_plan(paths: Sequence[str], only: Sequence[str], *, fingerprints: bool = False,
                bulk_max_rows: int = 100, before_read: Callable[[Any], None] | None = None) -> tuple[Any, Any]:
-    """Load and validate manifests (first: their errors come before any settings error), read the
-    settings and the live org (GETs only), and plan. Returns (plan, settings). `before_read(settings)`
-    runs between the settings and the first read (apply takes its lock there)."""
-    from reconciler.harvest import HarvestReader
-    from reconciler.live import check_only, read_for_manifest
+    """Load and validate manifests, read the settings and the live org (GETs only), and plan.
+    Returns (plan, settings). `before_read(settings)` runs between the settings and the first read
+    (apply takes its lock there).
+
+    The reads overlap the loading and the planning: when the settings are usable and there is no
+    `before_read`, each manifest file's sections start the reads they need as soon as its YAML is parsed,
+    before the checks (`load_early`); collections are read several at once (GREENHOUSE_READ_WORKERS);
+    and planning starts on the collections that are in. What is reported stays in today's order:
+    manifest errors first (settings that cannot be read start nothing early: the manifests are loaded
+    first, then the settings error is raised); then a failed read or the identity guard, before any plan
+    error; the plan is returned only once every read and the guard are done.
+    """
+    from reconciler.errors import ReconcilerError
+    from reconciler.live import PlanReading, check_only
     from reconciler.manifest import load
+    from reconciler.manifest.loader import load_early
     from reconciler.planner import build_plan
 
     chosen = check_only(only)
-    manifest = load(list(paths) or ["."])
-    settings = _settings()
-    if before_read is not None:
-        before_read(settings)
-    hook = _progress_hook()
-    with HarvestReader(settings, on_request=hook) as reader:
+    targets = list(paths) or ["."]
+    early = before_read is None
+    manifest = None
+    if early:
         try:
-            live = read_for_manifest(reader, manifest, chosen, acting_user_id=settings.user_id,
-                                     service_user=settings.acts_as_service_user)
+            settings = _settings()
+            workers = _read_workers()
+        except ReconcilerError:
+            early = False
+    if not early:
+        manifest = load(targets)
+        settings = _settings()
+        workers = _read_workers()
+        if before_read is not None:
+            before_read(settings)
+    hook = _progress_hook()
+    with _reader(settings, hook) as reader, PlanReading(
+            reader, workers=workers, acting_user_id=settings.user_id,
+            service_user=settings.acts_as_service_user) as reading:
+        try:
+            if manifest is None:
+                manifest = load_early(targets, lambda file, sections: reading.parsed(file, sections, chosen))
+            live = reading.finish(manifest, chosen)
+            try:
+                plan = build_plan(manifest, live, only=chosen, api_url=settings.api_url, fingerprints=fingerprints,
+                                  bulk_max_rows=bulk_max_rows, acting_user_id=settings.user_id)
+            except Exception as e:
+                planned: Any = e
+            else:
+                planned = plan
+            # A failed read or the identity guard is what to report (before a plan error that followed from it).
+            reading.settle()
         finally:
             _end_progress(hook)
         click.echo(f"Read the live organisation with {reader.request_count} API request(s).", err=True)
-    plan = build_plan(manifest, live, only=chosen, api_url=settings.api_url, fingerprints=fingerprints,
-                      bulk_max_rows=bulk_max_rows, acting_user_id=settings.user_id)
-    return plan, settings
+    if isinstance(planned, Exception):
+        raise planned
+    return planned, settings
 
 
 def _render(plan: Any, fmt: str) -> str:
@@ -288,7 +360,7 @@ def apply(
                 click.echo("Nothing to apply.", err=True)
                 return
             safety.check(result, allow_destructive=allow_destructive, force=force)
-            with HarvestClient(settings) as client:
+            with HarvestClient(settings, **_shared(settings)) as client:
                 if plan_file:  # before asking: nobody should confirm a plan that is then refused
                     changed = stale_objects(result, client)
                     if changed:
@@ -361,16 +433,16 @@ def export(out: str, only: Sequence[str]) -> None:
 
     from reconciler.errors import UsageError
     from reconciler.export import export_documents
-    from reconciler.harvest import HarvestReader
     from reconciler.live import read_for_export, sections_for
 
     try:
         sections = sections_for(only)
         settings = _settings()
+        workers = _read_workers()
         hook = _progress_hook()
-        with HarvestReader(settings, on_request=hook) as reader:
+        with _reader(settings, hook) as reader:
             try:
-                live = read_for_export(reader, sections, acting_user_id=settings.user_id)
+                live = read_for_export(reader, sections, acting_user_id=settings.user_id, workers=workers)
             finally:
                 _end_progress(hook)
             click.echo(f"Read the live organisation with {reader.request_count} API request(s).", err=True)
