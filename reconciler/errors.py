@@ -78,7 +78,7 @@ def _problem_order(p: Problem) -> tuple[int, str, int, int, str]:
 
 def _split_where(where: str) -> tuple[str, int, int]:
     parts = where.split(":")
-    if len(parts) >= 3 and parts[1].isdigit() and parts[2].isdigit():
+    if len(parts) >= 3 and parts[1].isascii() and parts[1].isdigit() and parts[2].isascii() and parts[2].isdigit():
         return parts[0], int(parts[1]), int(parts[2])
     return where, 0, 0
 

@@ -600,7 +600,7 @@ def _usable_id(value: Any) -> bool:
         return False
     if isinstance(value, int):
         return value > 0
-    return isinstance(value, str) and value.isdigit()
+    return isinstance(value, str) and value.isascii() and value.isdigit()
 
 
 def _matches(row: Mapping[str, Any], match: Mapping[str, Any], casefold: Collection[str] = ()) -> bool:

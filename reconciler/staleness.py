@@ -103,7 +103,7 @@ def ids_in_writes(change: Change) -> set[int]:
     for w in change.writes:
         paths = [w.path] + ([w.settle.path] if w.settle is not None else [])
         for path in paths:
-            found.update(int(s) for s in path.split("?", 1)[0].split("/") if s.isdigit())
+            found.update(int(s) for s in path.split("?", 1)[0].split("/") if _decimal(s))
         values: list[Any] = [w.body, w.bulk_item]
         if w.settle is not None:
             values += [dict(w.settle.params), dict(w.settle.match)]
@@ -111,12 +111,17 @@ def ids_in_writes(change: Change) -> set[int]:
     return found
 
 
+def _decimal(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts "²" and other digits int() refuses."""
+    return text.isascii() and text.isdigit()
+
+
 def _numbers(value: Any) -> Iterator[int]:
     if isinstance(value, bool):
         return
     if isinstance(value, int):
         yield value
-    elif isinstance(value, str) and value.isdigit():
+    elif isinstance(value, str) and _decimal(value):
         yield int(value)
     elif isinstance(value, Mapping):
         for v in value.values():

@@ -54,7 +54,7 @@ class Settings:
             if not isinstance(self.user_id, str):
                 raise UsageError("Harvest settings: user_id must be a string or None")
             user_id = self.user_id.strip()
-            if not user_id.isdigit():
+            if not (user_id.isascii() and user_id.isdigit()):
                 raise UsageError(
                     f"GREENHOUSE_USER_ID must be a numeric Greenhouse user id (the token's sub), got {user_id!r}; "
                     "unset it to act as the credential's service user"

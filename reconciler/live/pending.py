@@ -55,7 +55,7 @@ def workers_from_env(env: Mapping[str, str] = os.environ) -> int:
     raw = env.get(WORKERS_ENV, "").strip()
     if not raw:
         return DEFAULT_WORKERS
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_WORKERS:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_WORKERS:
         raise UsageError(f"{WORKERS_ENV} must be a whole number from 1 to {MAX_WORKERS} (collections read at once), "
                          f"got {raw!r}")
     return int(raw)

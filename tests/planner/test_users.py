@@ -516,3 +516,9 @@ def test_future_job_permissions_differing_in_role_or_scope_are_no_conflict() -> 
     plan = build_plan(manifest(users=[{"email": "jane@acme.example", "future_job_permissions": futures}]),
                       live(users=[JANE], **ORG_IDS))
     assert [c.action for c in plan.changes] == ["create"] * 3
+
+
+def test_a_job_reference_of_non_ascii_digits_is_an_unknown_job_not_a_crash() -> None:
+    m = manifest(users=[{"email": "jane@acme.example", "job_permissions": [{"job": "４０７", "role": "Standard"}]}])
+    with pytest.raises(PlanError, match='unknown job "４０７"'):
+        build_plan(m, live(users=[JANE], jobs=JOBS, user_job_permissions=grants((509, 1002, 407, 2))))

@@ -114,3 +114,9 @@ def test_plans_that_are_not_saved_keep_their_json() -> None:
     plan = build_plan(manifest(candidate_tags=["Sourced"]), org().live(), fingerprints=False)
     data = json.loads(plan.dumps())
     assert "fingerprint_scope" not in data and "identity_probes" not in data
+
+
+def test_a_name_of_non_ascii_digits_is_not_taken_for_an_id() -> None:
+    from reconciler.staleness import _numbers
+
+    assert list(_numbers({"name": "²", "other": "٣", "id": "42", "n": 7})) == [42, 7]

@@ -161,10 +161,10 @@ class Lookups:
         known = self.resolved.get(("job", text))
         if known is not None:
             return known
-        as_id = int(text) if text.isdigit() and str(int(text)) == text else None
+        as_id = int(text) if text.isascii() and text.isdigit() and str(int(text)) == text else None
         found = {as_id} if as_id is not None and as_id in self.jobs else set()
         found |= set(self.jobs_by_requisition.get(text, ())) | set(self.jobs_by_name.get(text, ()))
-        if not found and text.isdigit() and int(text) in self.granted_jobs:
+        if not found and text.isascii() and text.isdigit() and int(text) in self.granted_jobs:
             found = {int(text)}
         if len(found) == 1:
             self.resolved["job", text] = next(iter(found))
