@@ -60,36 +60,7 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 
 def _load(paths: Sequence[str | os.PathLike[str]]) -> Manifest:
-    files, problems = discover(paths)
-    texts: list[FileText] = []
-    docs: list[Document] = []
-    for f in files:
-        text = read_text(f)
-        if isinstance(text, Problem):
-            problems.append(text)
-            continue
-        texts.append(text)
-        try:
-            docs.append(read_yaml(text.display, text.text))
-        except ManifestError as e:
-            problems.extend(e.problems)
-    checked = []
-    for doc in docs:
-        result = validate(doc)
-        problems.extend(result.problems)
-        checked.append((doc, result.bad))
-    merged = merge(checked)
-    problems.extend(merged.problems)
-    problems.extend(check(merged.entries, merged.policy))
-    if problems:
-        raise ManifestError(problems)
-    return Manifest(
-        entries=MappingProxyType({s: tuple(merged.entries[s]) for s in REGISTRY.views.sections}),
-        policy=merged.policy,
-        files=tuple(t.display for t in texts),
-        digest=_digest(texts),
-        present=frozenset(merged.present),
-    )
+    return _load_early(paths, None)
 
 
 def _digest(texts: Sequence[FileText]) -> str:
@@ -120,7 +91,10 @@ def load_early(paths: Sequence[str | os.PathLike[str]], on_parsed: Callable[[str
         return _load_early(paths, on_parsed)
 
 
-def _load_early(paths: Sequence[str | os.PathLike[str]], on_parsed: Callable[[str, RawSections], None]) -> Manifest:
+def _load_early(
+    paths: Sequence[str | os.PathLike[str]], on_parsed: Callable[[str, RawSections], None] | None
+) -> Manifest:
+    """Every step of loading; with `on_parsed`, each file's sections are also handed over once parsed."""
     files, problems = discover(paths)
     texts: list[FileText] = []
     docs: list[Document] = []
@@ -137,7 +111,7 @@ def _load_early(paths: Sequence[str | os.PathLike[str]], on_parsed: Callable[[st
             problems.extend(e.problems)
             continue
         docs.append(doc)
-        if not problems and isinstance(doc.data, dict):
+        if on_parsed is not None and not problems and isinstance(doc.data, dict):
             raw = {s: doc.data[s] for s in sections if isinstance(doc.data.get(s), list)}
             if raw:
                 on_parsed(text.display, raw)
