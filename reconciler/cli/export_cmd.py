@@ -1,0 +1,60 @@
+"""`export`: write manifests for the live organisation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import click
+
+from reconciler.cli.app import fail
+from reconciler.cli.common import (
+    ONLY,
+    end_progress,
+    load_settings,
+    read_progress,
+    read_workers,
+    reader_for,
+    write_file,
+)
+from reconciler.errors import ReconcilerError
+
+
+@click.command()
+@click.option("--out", "out", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="Directory to write the manifests into (created if missing; files of the same name are replaced).")
+@click.option("--only", "only", multiple=True, type=ONLY, metavar="TYPE",
+              help="Export only the sections of these resource types (repeatable).")
+def export(out: str, only: Sequence[str]) -> None:
+    """Write manifests for the live organisation, one file per section, that plan to zero changes."""
+    from pathlib import Path
+
+    from reconciler.errors import UsageError
+    from reconciler.export import export_documents
+    from reconciler.live import read_for_export, sections_for
+
+    try:
+        sections = sections_for(only)
+        settings = load_settings()
+        workers = read_workers()
+        hook = read_progress()
+        with reader_for(settings, hook) as reader:
+            try:
+                live = read_for_export(reader, sections, acting_user_id=settings.user_id, workers=workers)
+            finally:
+                end_progress(hook)
+            click.echo(f"Read the live organisation with {reader.request_count} API request(s).", err=True)
+        result = export_documents(live, sections, api_url=settings.api_url)
+        target = Path(out)
+        try:
+            target.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise UsageError(f"cannot create {out}: {e.strerror}") from None
+        for name, text in result.documents.items():
+            write_file(str(target / name), text)
+            click.echo(f"Wrote {target / name}", err=True)
+        for note in result.notes:
+            click.echo(f"Note: {note}", err=True)
+    except ReconcilerError as e:
+        fail(e)
+
+
