@@ -171,11 +171,11 @@ class Sandbox:
         return self._v3(method, path, pairs, hdrs, body)
 
     def _record(self, method: str, path: str, pairs: list[tuple[str, str]], status: int, body: Any,
-                fault: str | None = None) -> None:
+                fault: str | None = None, lost_status: int | None = None) -> None:
         query: dict[str, str] = {}
         for key, value in pairs:
             query[key] = f"{query[key]},{value}" if key in query else value
-        self._log.append(LoggedRequest(method, path, query, status, body, fault))
+        self._log.append(LoggedRequest(method, path, query, status, body, fault, lost_status))
 
     def _headers(self, extra: Mapping[str, str]) -> dict[str, str]:
         self._counter += 1
@@ -217,7 +217,7 @@ class Sandbox:
             if kind in ("429", "500", "503"):
                 extra = dict(limit_headers)
                 if kind == "429":
-                    extra["Retry-After"] = str(decision.retry_after)
+                    extra["Retry-After"] = f"{decision.retry_after:g}"  # 1 -> "1", 0.05 -> "0.05"
                 error = ApiError(int(kind), f"Injected fault: HTTP {kind}")
                 self._record(method, path, pairs, int(kind), _loggable(body), kind)
                 return _error(error, self._headers(extra))
@@ -234,7 +234,7 @@ class Sandbox:
                 logged = _loggable(body)
             headers = self._headers({**limit_headers, **headers})
             if kind == "drop_after":
-                self._record(method, path, pairs, 0, logged, kind)
+                self._record(method, path, pairs, 0, logged, kind, lost_status=status)
                 raise DroppedConnection(committed=True)
             self._record(method, path, pairs, status, logged)
             return status, headers, payload

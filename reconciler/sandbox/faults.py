@@ -6,7 +6,8 @@ Grammar (items separated by commas; see docs/sandbox.md):
     rate429=P rate500=P rate503=P drop_before=P drop_after=P
                                   probability in [0, 1] that a request gets that fault
     latency=P:DURATION            probability and delay, DURATION like 200ms, 1.5s or 2
-    retry_after=SECONDS           Retry-After of injected 429s (default 1)
+    retry_after=SECONDS           Retry-After of injected 429s (default 1; a fraction such as 0.05
+                                  is sent as written, for fast tests)
     KIND[xCOUNT]@[METHOD ]PATH[#NTH]
                                   targeted rule: the NTH matching request (default 1) and the
                                   COUNT-1 following ones (default 1) get KIND; a request matches
@@ -65,7 +66,7 @@ class FaultSpec:
     rates: dict[str, float] = field(default_factory=dict)
     latency_rate: float = 0.0
     latency: float = 0.0
-    retry_after: int = 1
+    retry_after: float = 1
     rules: tuple[FaultRule, ...] = ()
 
     @classmethod
@@ -73,7 +74,8 @@ class FaultSpec:
         """Parse the grammar above. Raises ValueError with a message naming the bad item."""
         if spec is None or not spec.strip():
             return cls()
-        seed, retry_after, latency_rate, latency = 0, 1, 0.0, 0.0
+        seed, latency_rate, latency = 0, 0.0, 0.0
+        retry_after: float = 1
         rates: dict[str, float] = {}
         rules: list[FaultRule] = []
         for raw in spec.split(","):
@@ -90,9 +92,11 @@ class FaultSpec:
                 if key == "seed":
                     seed = int(value)
                 elif key == "retry_after":
-                    retry_after = int(value)
-                    if retry_after < 0:
-                        raise ValueError("must not be negative")
+                    retry_after = float(value)
+                    if retry_after.is_integer():
+                        retry_after = int(retry_after)
+                    if not 0 <= retry_after < float("inf"):
+                        raise ValueError("must be a finite number of seconds, not negative")
                 elif key == "latency":
                     rate, sep2, duration = value.partition(":")
                     if not sep2:
@@ -144,7 +148,7 @@ class Decision:
 
     kind: str | None
     latency: float
-    retry_after: int
+    retry_after: float
 
 
 class FaultInjector:

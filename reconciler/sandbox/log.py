@@ -13,7 +13,9 @@ class LoggedRequest:
     `path` has no query string; `query` maps each parameter to its value (repeated parameters are
     joined with commas); `status` is the answer's status, 0 when a fault dropped the connection;
     `body` is the parsed JSON body, the form fields of `/token` (secrets removed), or None;
-    `fault` names the injected fault that hit the request, if any.
+    `fault` names the injected fault that hit the request, if any; `lost_status` is, for a request
+    dropped after processing (`drop_after`), the status of the answer that was produced and never sent
+    (2xx: the write was committed although the client got no reply), None for every other request.
     """
 
     method: str
@@ -22,6 +24,7 @@ class LoggedRequest:
     status: int
     body: Any
     fault: str | None = None
+    lost_status: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -31,4 +34,5 @@ class LoggedRequest:
             "status": self.status,
             "body": self.body,
             "fault": self.fault,
+            "lost_status": self.lost_status,
         }

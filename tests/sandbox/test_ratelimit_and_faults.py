@@ -108,7 +108,8 @@ def test_bad_rate_limit_spec_is_a_value_error(seed: dict[str, Any], spec: str) -
 @pytest.mark.parametrize(
     "spec",
     ["rate429=2", "bogus=1", "teapot@GET /v3/departments", "latency=0.1", "rate429=0.6,rate500=0.6",
-     "429x0@GET /v3/departments", "latency=0.5:fast", "seed=x"],
+     "429x0@GET /v3/departments", "latency=0.5:fast", "seed=x", "retry_after=-1", "retry_after=nan",
+     "retry_after=inf"],
 )
 def test_bad_fault_spec_is_a_value_error(seed: dict[str, Any], spec: str) -> None:
     with pytest.raises(ValueError, match="faults"):
@@ -133,6 +134,16 @@ def test_targeted_429_burst_then_normal_service(seed: dict[str, Any], clock: Fak
     assert answers[0].headers["Retry-After"] == "2"
     assert client.get("/v3/offices").status_code == 200
     assert [r.fault for r in sb.log if r.path == "/v3/departments"] == ["429", "429", "429", None]
+
+
+def test_a_fractional_retry_after_is_sent_as_written(seed: dict[str, Any], clock: FakeClock,
+                                                    make_client: ClientFactory) -> None:
+    assert FaultSpec.parse("retry_after=0.05").retry_after == 0.05
+    sb = Sandbox(seed, clock=clock.time, faults="retry_after=0.05,429@GET /v3/departments,429@GET /v3/offices")
+    client = make_client(sandbox=sb)
+    assert client.get("/v3/departments").headers["Retry-After"] == "0.05"
+    whole = Sandbox(seed, clock=clock.time, faults="retry_after=2.0,429@GET /v3/offices")
+    assert make_client(sandbox=whole).get("/v3/offices").headers["Retry-After"] == "2"
 
 
 def test_nth_matching_request_and_method_filter(seed: dict[str, Any], clock: FakeClock,
@@ -171,6 +182,19 @@ def test_drop_after_commits_then_loses_the_reply(sb: Sandbox, api: httpx.Client)
     retried = api.post("/v3/candidate_tags", json={"name": "committed"})  # a naive blind retry
     assert retried.status_code == 422
     assert [(w.status, w.fault) for w in sb.writes()] == [(0, "drop_after"), (422, None)]
+    # The log keeps the status of the answer that was lost: 201, the write was committed.
+    assert [w.lost_status for w in sb.writes()] == [201, None]
+
+
+def test_a_dropped_answer_to_a_refused_write_logs_its_status(sb: Sandbox, api: httpx.Client) -> None:
+    sb.add_fault("drop_after", method="POST", path="/v3/candidate_tags")
+    with pytest.raises(httpx.RemoteProtocolError):
+        api.post("/v3/candidate_tags", json={})  # no name: refused, nothing committed
+    assert [(w.status, w.fault, w.lost_status) for w in sb.writes()] == [(0, "drop_after", 422)]
+    sb.add_fault("drop_before", method="POST", path="/v3/candidate_tags")
+    with pytest.raises(httpx.RemoteProtocolError):
+        api.post("/v3/candidate_tags", json={"name": "never"})
+    assert sb.writes()[-1].to_json()["lost_status"] is None  # nothing was processed
 
 
 def test_latency_waits_through_the_injected_sleep(seed: dict[str, Any], clock: FakeClock,
