@@ -1,6 +1,6 @@
 """Reading Harvest responses: bodies, error messages, Link headers, and keeping secrets out of text.
 
-Contract: nothing here raises on a malformed body. Error bodies are parsed from the v3 (and v1) shape
+Contract: nothing here raises on a malformed body (`next_link` refuses a next page on another host). Error bodies are parsed from the v3 (and v1) shape
 `{"message": ..., "errors": [{"field": ..., "message": ...}]}` when present; other shapes, OAuth
 `{"error", "error_description"}`, plain text and empty bodies are tolerated, so an error message can
 always be produced. Every text that may end up in an exception goes through a `Redactor` first.
@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from typing import Any
 
 import httpx
+
+from reconciler.errors import ApiError
 
 _MAX_MESSAGE = 500
 
@@ -70,7 +72,25 @@ def error_detail(response: httpx.Response) -> tuple[str, list[tuple[str, str]]]:
         message = _text(body)
     if not message and not errors:
         message = response.reason_phrase or ""
-    return message, errors
+    return message, _not_repeated(message, errors)
+
+
+def _not_repeated(message: str, errors: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The field errors the message does not already say.
+
+    Harvest (and the sandbox) often answer `{"message": "Validation failed: name has already been taken",
+    "errors": [{"field": "name", "message": "has already been taken"}]}`: shown in full, the text would
+    say it twice. An error whose text (or "field text") the message contains is left out; the rest stay,
+    in order, once each.
+    """
+    said = message.casefold()
+    kept: list[tuple[str, str]] = []
+    for field, text in errors:
+        if text and text.casefold() in said:
+            continue
+        if (field, text) not in kept:
+            kept.append((field, text))
+    return kept
 
 
 def _errors(raw: Any) -> list[tuple[str, str]]:
@@ -97,7 +117,12 @@ def _text(value: Any) -> str:
 
 
 def next_link(response: httpx.Response) -> httpx.URL | None:
-    """The `Link: <...>; rel="next"` target, resolved against the request URL; None on the last page."""
+    """The `Link: <...>; rel="next"` target, resolved against the request URL; None on the last page.
+
+    A target on another origin (scheme, host or port) than the page's own raises `ApiError`: the
+    client follows next links exactly, and a list answer must not send the next request (with its
+    bearer token, were the auth to add it) anywhere else than the API the run was pointed at.
+    """
     if not response.headers.get("link"):
         return None
     try:
@@ -106,7 +131,17 @@ def next_link(response: httpx.Response) -> httpx.URL | None:
         return None
     if not target:
         return None
-    return response.request.url.join(target)
+    here = response.request.url
+    try:
+        following = here.join(target)
+    except httpx.InvalidURL:
+        following = None
+    if following is None or (following.scheme, following.host, following.port) != (here.scheme, here.host, here.port):
+        # The foreign URL is not shown: error text names paths only, never a host or a query.
+        raise ApiError(response.request.method, here.path or "/", response.status_code,
+                       'refusing the next page: its Link rel="next" points to another host (or scheme or port) '
+                       "than the API's, where the request would carry the run's credentials")
+    return following
 
 
 def header_float(response: httpx.Response, name: str) -> float | None:

@@ -2,7 +2,7 @@
 
 `org` holds the rows (`LiveOrg`); `reads` owns "what to read" for plan, export and staleness;
 `reading` reads for a manifest, with the acting-identity guards; `pending` reads collections
-concurrently, as futures.
+concurrently, as futures; `rows` checks every row as it enters (`LiveDataError` when one does not fit).
 """
 
 from __future__ import annotations
@@ -26,15 +26,18 @@ from reconciler.live.reads import (
     sections_for,
     sections_to_plan,
 )
+from reconciler.live.rows import LiveDataError, RowRules, rules_for
 
 __all__ = [
     "DEFAULT_WORKERS",
     "MAX_IDS",
     "WORKERS_ENV",
+    "LiveDataError",
     "LiveOrg",
     "PlanReading",
     "ReadStopped",
     "Reader",
+    "RowRules",
     "by_id",
     "check_not_all_empty",
     "check_only",
@@ -46,6 +49,7 @@ __all__ = [
     "read_for_manifest",
     "read_live",
     "requests",
+    "rules_for",
     "sections_for",
     "sections_to_plan",
     "workers_from_env",

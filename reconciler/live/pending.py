@@ -26,6 +26,7 @@ from typing import Any, Protocol, Self, TypeVar, runtime_checkable
 
 from reconciler.errors import ReconcilerError, UsageError
 from reconciler.live.org import Reader
+from reconciler.live.rows import rules_for
 
 DEFAULT_WORKERS = 4
 """Collections read at once (`GREENHOUSE_READ_WORKERS`). Four keep a connection busy while another page
@@ -185,12 +186,16 @@ class Reading:
             future.set_exception(exc)
 
     def _read(self, collection: str, requests: Requests) -> Rows:
+        """Each row is checked as it arrives (`reconciler/live/rows.py`): a row that does not fit fails the read."""
         merged: dict[int, Mapping[str, Any]] = {}
+        rules = rules_for(collection)
         for path, params in requests:
+            check = rules.checker("GET", path)
             for row in self._rows(path, dict(params)):
                 if self._stopped.is_set():
                     raise ReadStopped(f"{collection}: reading stopped")
-                merged[int(row["id"])] = row
+                merged[check(row)] = row
+            check.report()
         return merged
 
     def _rows(self, path: str, params: dict[str, Any]) -> Iterable[Mapping[str, Any]]:

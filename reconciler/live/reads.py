@@ -12,7 +12,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import UsageError
-from reconciler.live.org import LiveOrg, Reader, by_id
+from reconciler.live.org import LiveOrg, Reader
+from reconciler.live.rows import rules_for
 from reconciler.resources.registry import REGISTRY
 
 if TYPE_CHECKING:
@@ -88,13 +89,18 @@ def requests(collections: Iterable[str], *, filter_ids: Iterable[int] | None = N
 
 
 def read_live(reader: Reader, reads: Reads) -> LiveOrg:
-    """Perform the reads (collections in the registry's fixed order) and merge each collection's rows by id."""
+    """Perform the reads (collections in the registry's fixed order) and merge each collection's rows by id,
+    each row checked as it enters (`reconciler/live/rows.py`)."""
     rows: dict[str, dict[int, Mapping[str, Any]]] = {}
     order = [c for c in REGISTRY.views.collections if c in reads] + [c for c in reads if c not in REGISTRY.views.collections]
     for c in order:
         merged: dict[int, Mapping[str, Any]] = {}
+        rules = rules_for(c)
         for path, params in reads[c]:
-            merged.update(by_id(reader.list_all(path, dict(params))))
+            check = rules.checker("GET", path)
+            for row in reader.list_all(path, dict(params)):
+                merged[check(row)] = row
+            check.report()
         rows[c] = merged
     return LiveOrg(rows=rows, reads=dict(reads))
 

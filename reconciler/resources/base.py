@@ -66,6 +66,36 @@ class ResourceType:
             raise ValueError(f"resource type {self.name}: unknown capabilities {sorted(unknown)}")
 
 
+#: The kinds of value a live row's field may be declared to hold (`RowField.kind`).
+ROW_KINDS: frozenset[str] = frozenset({"integer", "string", "boolean", "integers", "strings", "any"})
+
+
+@dataclass(frozen=True)
+class RowField:
+    """One field of a live row that planning or export relies on, as the API names it.
+
+    `kind`: "integer" (never a boolean), "string", "boolean", "integers" / "strings" (a JSON array of
+    them), or "any" (present is enough). `nullable`: null is allowed (absent is allowed unless
+    `required`). `values`: the known values of an enum (a string field); a value outside them is an
+    error when `acted_on` (the planner decides something on it), else tolerated and reported at INFO.
+    The rows are checked where they enter (`reconciler/live/rows.py`): an answer that does not fit
+    stops the run before anything is planned or written.
+    """
+
+    key: str
+    kind: str
+    nullable: bool = True
+    required: bool = False
+    values: frozenset[str] = frozenset()
+    acted_on: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in ROW_KINDS:
+            raise ValueError(f"row field {self.key}: unknown kind {self.kind!r} (known: {sorted(ROW_KINDS)})")
+        if self.values and self.kind != "string":
+            raise ValueError(f"row field {self.key}: enum values need kind 'string'")
+
+
 @dataclass(frozen=True)
 class Collection:
     """A live collection: one paginated list per entry of `params` (merged by id).
@@ -73,6 +103,14 @@ class Collection:
     `filter_param`: the collection may be read filtered by the ids a family's `read_filter` returns
     (`user_ids=...`), in a second stage after the unfiltered collections. `label` names the row fields
     that identify a row to a person (staleness messages), first non-empty wins.
+
+    What a row must hold (checked where rows enter, `reconciler/live/rows.py`) is derived, so a family
+    declares as little as possible: every row has an integer `id`; the `label` fields are strings or
+    null; `shape` (the canonical `Shape` whose `from_api` reads these rows) adds its attributes by their
+    API keys (a reference: an integer or null; a set of references: a list of integers; a negated flag:
+    a boolean; a `name`: a string, not null), and `definition` (the manifest `ObjectDef` of those
+    attributes) the kinds and enums of its plain ones; `fields` adds or overrides fields the shape does
+    not read (foreign keys of join rows, flags the plan looks at, enums).
     """
 
     name: str
@@ -81,6 +119,12 @@ class Collection:
     filter_param: str | None = None
     label: tuple[str, ...] = ("name",)
     read_only: bool = False
+    #: The canonical `Shape` (reconciler/resources/canonical.py) that reads these rows, if any.
+    shape: Any = None
+    #: The manifest `ObjectDef` of the shape's attributes (their kinds and enums), if any.
+    definition: ObjectDef | None = None
+    #: Fields beyond (or instead of) what `shape` and `definition` imply, by API key.
+    fields: tuple[RowField, ...] = ()
 
 
 #: (entries of the family's section) -> the collection names planning them needs (references included).

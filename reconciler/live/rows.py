@@ -1,0 +1,226 @@
+"""The boundary check of live rows: every list row is checked where it enters, before anything plans on it.
+
+Planning and export trust the rows they read (`row["id"]`, `int(row["parent_id"])`, an enum compared with
+a manifest value). A row that does not fit would otherwise surface as a traceback deep in a family's
+plan, or worse, as a plan built on a misread object. So each row is checked once, as it is read (one
+pass per collection, linear in the rows), against what its collection needs (`RowRules`):
+
+- derived for every collection: an integer `id` (required) and its `label` fields (strings or null);
+- from the collection's `shape` (the canonical shape that reads its rows): each attribute by its API key;
+  a reference is an integer or null, a set of references a list of integers, a negated flag a boolean,
+  `name` a string (not null); the kinds and enums of plain attributes come from the collection's
+  manifest `definition` (the JSON Schema fragment of the same key);
+- the collection's own `fields` (`RowField`), which add to or override the derived ones.
+
+A row that does not fit raises `LiveDataError`, naming the request, the row (its position in the list,
+counted from 0 across pages, and its id when it has a usable one) and the field:
+`GET /v3/<list>: row 3 (id 17): field "parent_id" must be an integer or null, got "x"`. Nothing is
+planned on a failed read and nothing is written: `plan` and `apply` settle every read before showing or
+applying a plan (`reconciler/live/reading.py`).
+
+Tolerated, and reported at INFO level (`-v`) once per list read: fields the rules do not name (a newer
+API may add any), and enum values outside a field's known ones when the planner does not act on them
+(`RowField.acted_on` false); an unknown value of an acted-on enum is an error like a wrong type.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.errors import HarvestError
+from reconciler.resources.base import Collection, RowField
+from reconciler.resources.registry import REGISTRY
+
+log = logging.getLogger(__name__)
+
+_MISSING = object()
+#: How many distinct unknown fields or values one INFO line names before "and N more".
+_NOTE_LIMIT = 10
+_SHOWN = 60
+
+
+class LiveDataError(HarvestError):
+    """A list answer the program cannot use: a row without a usable id, a field of the wrong kind, an
+    unknown value of an enum the planner acts on. The message names method, path, row and field."""
+
+    def __init__(self, method: str, path: str, where: str, problem: str) -> None:
+        self.method = method
+        self.path = path
+        super().__init__(f"{method} {path}: {where}: {problem}")
+
+
+_KIND_TESTS: Mapping[str, Callable[[Any], bool]] = {
+    "integer": lambda v: type(v) is int,
+    "string": lambda v: type(v) is str,
+    "boolean": lambda v: type(v) is bool,
+    "integers": lambda v: type(v) is list and all(type(i) is int for i in v),
+    "strings": lambda v: type(v) is list and all(type(i) is str for i in v),
+    "any": lambda v: True,
+}
+
+_KIND_WORDS: Mapping[str, str] = {
+    "integer": "an integer",
+    "string": "a string",
+    "boolean": "true or false",
+    "integers": "a list of integers",
+    "strings": "a list of strings",
+    "any": "a value",
+}
+
+
+def expectation(spec: RowField) -> str:
+    """What a field must hold, in words: 'an integer or null'."""
+    words = _KIND_WORDS[spec.kind]
+    return f"{words} or null" if spec.nullable else words
+
+
+@dataclass(frozen=True)
+class RowRules:
+    """What every row of one collection must hold: its fields by API key (id first)."""
+
+    fields: tuple[RowField, ...]
+
+    @property
+    def known(self) -> frozenset[str]:
+        return frozenset(f.key for f in self.fields)
+
+    def checker(self, method: str, path: str) -> RowCheck:
+        """A checker for one list read (`method path`): call it on each row in order, then `report()`."""
+        return RowCheck(self, method, path)
+
+
+class RowCheck:
+    """Checks the rows of one list read in order; returns each row's id; collects what it tolerated.
+
+    Not thread-safe: one list read, one checker (each collection is read on one thread).
+    """
+
+    def __init__(self, rules: RowRules, method: str, path: str) -> None:
+        self._method = method
+        self._path = path
+        self._tests = tuple((f, _KIND_TESTS[f.kind]) for f in rules.fields if f.key != "id")
+        self._known = rules.known
+        self._index = 0
+        self._last_keys: frozenset[str] = frozenset()
+        self._extra: set[str] = set()
+        self._unknown: dict[tuple[str, str], int] = {}
+
+    def __call__(self, row: Mapping[str, Any]) -> int:
+        index = self._index
+        self._index += 1
+        raw_id = row.get("id", _MISSING)
+        if type(raw_id) is not int:
+            problem = 'field "id" is missing' if raw_id is _MISSING else f'field "id" must be an integer, got {_show(raw_id)}'
+            raise LiveDataError(self._method, self._path, f"row {index}", problem)
+        for spec, test in self._tests:
+            value = row.get(spec.key, _MISSING)
+            if value is _MISSING:
+                if spec.required:
+                    self._fail(index, raw_id, f'field "{spec.key}" is missing')
+                continue
+            if value is None:
+                if not spec.nullable:
+                    self._fail(index, raw_id, f'field "{spec.key}" must be {expectation(spec)}, got null')
+                continue
+            if not test(value):
+                self._fail(index, raw_id, f'field "{spec.key}" must be {expectation(spec)}, got {_show(value)}')
+            if spec.values and value not in spec.values:
+                if spec.acted_on:
+                    known = ", ".join(sorted(spec.values))
+                    self._fail(index, raw_id, f'field "{spec.key}" has the unknown value {_show(value)}, which '
+                                              f"the planner would act on (known: {known})")
+                seen = (spec.key, value)
+                self._unknown[seen] = self._unknown.get(seen, 0) + 1
+        keys = row.keys()
+        if keys != self._last_keys:
+            self._last_keys = frozenset(keys)
+            self._extra |= self._last_keys - self._known
+        return raw_id
+
+    def report(self) -> None:
+        """Log what was tolerated in this read (INFO): unknown enum values, fields the rules do not name."""
+        for (key, value), count in sorted(self._unknown.items()):
+            log.info('%s %s: %d row(s) have field "%s" = %s, a value this program does not know; tolerated '
+                     "(the planner does not act on it)", self._method, self._path, count, key, _show(value))
+        if self._extra:
+            names = sorted(self._extra)
+            more = f" and {len(names) - _NOTE_LIMIT} more" if len(names) > _NOTE_LIMIT else ""
+            log.info("%s %s: field(s) not checked, tolerated: %s%s", self._method, self._path,
+                     ", ".join(names[:_NOTE_LIMIT]), more)
+
+    def _fail(self, index: int, row_id: int, problem: str) -> None:
+        raise LiveDataError(self._method, self._path, f"row {index} (id {row_id})", problem)
+
+
+def _show(value: Any) -> str:
+    """A value as the API sent it (JSON), shortened: what `got ...` shows."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
+
+
+# -- deriving the rules from what a collection declares ------------------------------------------
+
+_ID = RowField("id", "integer", nullable=False, required=True)
+_SCHEMA_KINDS = {"string": "string", "boolean": "boolean", "integer": "integer"}
+
+
+def derive(collection: Collection | None) -> RowRules:
+    """The rules of `collection` (None: a collection nobody declares; only the id is checked)."""
+    if collection is None:
+        return RowRules((_ID,))
+    fields: dict[str, RowField] = {"id": _ID}
+    for key in collection.label:
+        fields[key] = RowField(key, "string")
+    definition = collection.definition
+    for attr in getattr(collection.shape, "attrs", ()):
+        prop = definition.get(attr.name) if definition is not None else None
+        fields[attr.api_key] = _from_attr(attr, prop.schema if prop is not None else None)
+    for spec in collection.fields:
+        fields[spec.key] = spec
+    fields["id"] = _ID
+    return RowRules(tuple(fields.values()))
+
+
+def _from_attr(attr: Any, schema: Mapping[str, Any] | None) -> RowField:
+    """One canonical attribute (`reconciler.resources.canonical.Attr`) as a row field, by its API key."""
+    key = attr.api_key
+    if attr.many:
+        return RowField(key, "integers")
+    if attr.ref is not None:
+        return RowField(key, "integer")
+    if attr.negate:
+        return RowField(key, "boolean")
+    if attr.name == "name":
+        # A string whenever present; a row without one is read as before (rows of older answers and
+        # of tests often carry only what they are about).
+        return RowField(key, "string", nullable=False)
+    if schema is None:
+        return RowField(key, "any")
+    kinds = schema.get("type")
+    named = [kinds] if isinstance(kinds, str) else [k for k in kinds or () if k != "null"]
+    kind = _SCHEMA_KINDS.get(named[0], "any") if len(named) == 1 else "any"
+    values = frozenset(str(v) for v in schema.get("enum", ())) if kind == "string" else frozenset()
+    return RowField(key, kind, values=values)
+
+
+_cache: dict[tuple[int, str], RowRules] = {}
+_cache_lock = threading.Lock()
+
+
+def rules_for(collection: str) -> RowRules:
+    """The rules of a registered collection by name (derived once per registry generation)."""
+    views = REGISTRY.views  # loads the catalog first: its registrations move the generation
+    key = (REGISTRY.generation, collection)
+    with _cache_lock:
+        found = _cache.get(key)
+    if found is not None:
+        return found
+    rules = derive(views.collections.get(collection))
+    with _cache_lock:
+        _cache[key] = rules
+    return rules
