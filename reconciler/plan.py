@@ -106,6 +106,10 @@ class Change:
     #: (create the new row, delete the old one); on a 422 saying the row "already" exists, send writes[1]
     #: then writes[0]. None: no recovery, the first failure stops the apply.
     fallback: str | None = None
+    #: Changes with the same `counts_as` count as one change for `policy.limits.max_change_percent` (the
+    #: pure reorder of a list: renumbering one field's options is one change of that field, not one per
+    #: option). None: the change counts on its own.
+    counts_as: str | None = None
 
 
 @dataclass(frozen=True)
@@ -123,11 +127,13 @@ class BulkRequest:
 
 @dataclass(frozen=True)
 class Unmanaged:
-    """A live object that no manifest names (listed under prune: report, or protected from enforce)."""
+    """A live object that no manifest names, left alone: under prune: report, or (`protected`) kept by
+    `policy.protect` from a delete that prune: enforce or a rename would make."""
 
     type: str
     name: str
     id: int
+    protected: bool = False
 
 
 @dataclass(frozen=True)
@@ -166,7 +172,12 @@ FINGERPRINT_SCOPES = ("all", "decisions")
 class Plan:
     changes: tuple[Change, ...]
     unmanaged: tuple[Unmanaged, ...] = ()
+    #: Everything a reviewer should know that is not a change, in planning order.
     warnings: tuple[str, ...] = ()
+    #: The warnings (a subset of `warnings`) that say part of the manifest cannot be reached (a protected
+    #: object the manifest would deactivate, an email that cannot become primary, an inactive field): the
+    #: live organisation does not match the manifests even when no change is planned. They are drift.
+    unreachable: tuple[str, ...] = ()
     #: Live rows Greenhouse manages for managed objects (automated grants): shown, never changed.
     greenhouse_managed: tuple[GreenhouseManaged, ...] = ()
     #: Objects compared and found equal, per type.
@@ -206,6 +217,12 @@ class Plan:
     def has_changes(self) -> bool:
         return bool(self.changes)
 
+    @property
+    def drifted(self) -> bool:
+        """Whether the live organisation differs from the manifests: changes are pending, or a warning says
+        part of the manifest cannot be reached (`unreachable`). What `plan --detailed-exitcode` reports as 2."""
+        return bool(self.changes or self.unreachable)
+
     def destructive(self) -> list[Change]:
         return [c for c in self.changes if c.destructive]
 
@@ -227,11 +244,13 @@ class Plan:
             "bulk_requests": [
                 {"endpoint": b.endpoint, "rows": len(b.changes), "changes": list(b.changes)} for b in self.bulk_requests
             ],
-            "unmanaged": [{"type": u.type, "name": u.name, "id": u.id} for u in self.unmanaged],
+            "unmanaged": [{"type": u.type, "name": u.name, "id": u.id, "protected": u.protected}
+                          for u in self.unmanaged],
             "greenhouse_managed": [
                 {"type": g.type, "name": g.name, "id": g.id, "reason": g.reason} for g in self.greenhouse_managed
             ],
             "warnings": list(self.warnings),
+            "unreachable": list(self.unreachable),
             "unchanged": dict(self.unchanged),
             "live_counts": dict(self.live_counts),
             "limits": {"max_deletes": self.max_deletes, "max_change_percent": self.max_change_percent},
@@ -259,8 +278,10 @@ class Plan:
             limits = data.get("limits", {})
             return cls(
                 changes=tuple(_change_from_json(c) for c in data["changes"]),
-                unmanaged=tuple(Unmanaged(u["type"], u["name"], u["id"]) for u in data.get("unmanaged", [])),
+                unmanaged=tuple(Unmanaged(u["type"], u["name"], u["id"], bool(u.get("protected", False)))
+                                for u in data.get("unmanaged", [])),
                 warnings=tuple(data.get("warnings", [])),
+                unreachable=tuple(data.get("unreachable", [])),
                 greenhouse_managed=tuple(
                     GreenhouseManaged(g["type"], g["name"], g["id"], g["reason"])
                     for g in data.get("greenhouse_managed", [])
@@ -339,6 +360,7 @@ def _change_to_json(c: Change, bulk_request: int | None = None) -> dict[str, Any
         "writes": [_write_to_json(w) for w in c.writes],
         "fallback": c.fallback,
         "bulk_request": bulk_request,
+        "counts_as": c.counts_as,
     }
 
 
@@ -379,6 +401,7 @@ def _change_from_json(d: Mapping[str, Any]) -> Change:
         reasons=tuple(d.get("reasons", [])),
         writes=tuple(_write_from_json(w) for w in d.get("writes", [])),
         fallback=d.get("fallback"),
+        counts_as=None if d.get("counts_as") is None else str(d["counts_as"]),
     )
 
 

@@ -141,6 +141,10 @@ CHANGE = Shape("change", "One planned change of one object, with the writes that
         {"enum": [*FALLBACKS, None]}),
     Key("bulk_request", "The index in `bulk_requests` of the bulk request that carries this change, or null "
         "when its writes are sent one by one.", {"type": ["integer", "null"], "minimum": 0}),
+    Key("counts_as", "Changes with the same counts_as string count as one change for "
+        "policy.limits.max_change_percent (the renumbering of one field's options is one reorder of the field); "
+        "null: the change counts on its own. Absent from plans written before it was added (read as null).",
+        {"type": ["string", "null"]}, required=False),
 ))
 
 BULK_REQUEST = Shape("bulk_request", "One bulk request apply sends: one row per change it carries.", (
@@ -154,6 +158,9 @@ UNMANAGED = Shape("unmanaged", "A live object that no manifest names (prune: rep
     Key("type", "Its resource type.", _TYPE_NAME),
     Key("name", "Its name for humans.", {"type": "string"}),
     Key("id", "Its live id.", {"type": "integer"}),
+    Key("protected", "True when policy.protect keeps it from a delete the plan would otherwise make (prune: "
+        "enforce, or a tag rename); false when it is listed under prune: report. Absent from plans written "
+        "before it was added (read as false).", {"type": "boolean"}, required=False),
 ))
 
 GREENHOUSE_MANAGED = Shape(
@@ -208,6 +215,9 @@ PLAN = Shape(
             _array(_ref("greenhouse_managed"))),
         Key("warnings", "Things a reviewer should know that are not changes, for humans.",
             _array({"type": "string"})),
+        Key("unreachable", "The warnings (a subset of `warnings`, the same strings) that say part of the manifest "
+            "cannot be reached: drift even when no change is planned (plan --detailed-exitcode exits 2). Absent "
+            "from plans written before it was added (read as none).", _array({"type": "string"}), required=False),
         Key("unchanged", "Objects compared and found equal, per resource type.", _PER_TYPE),
         Key("live_counts", "Live objects read, per resource type (the base of max_change_percent).", _PER_TYPE),
         Key("limits", "The policy limits the plan was checked against.", _ref("limits")),

@@ -5,8 +5,12 @@ whose before and after are both null says nothing; a create shows what it create
 deletes, once (never `x -> null`, never a value that only repeats the change's name).
 
 Text (`to_text`) is for a terminal: Terraform-like symbols and one summary line. A name that would hide a
-difference (leading/trailing or doubled spaces, control or format characters) is shown JSON-quoted with
-escapes; values are always JSON-quoted the same way (`show`).
+difference (leading/trailing or doubled spaces, control or format characters, a form that is not Unicode
+NFC) is shown JSON-quoted with escapes (`"Cafe\u0301"`, `"Referral "`); values are always JSON-quoted the
+same way (`show`).
+
+Neither rendering says the organisation matches the manifests while a warning says part of them cannot be
+reached (`Plan.unreachable`): those warnings are marked, and the plan counts as drift (`Plan.drifted`).
 
 Markdown (`to_markdown`) is a pull-request comment, with these contracts:
 
@@ -70,11 +74,24 @@ def _json_escape(ch: str) -> str:
     return json.dumps(ch)[1:-1]
 
 
+def _decomposed(text: str) -> bool:
+    """True when `text` is not in Unicode NFC: a combining mark that a composed character would replace
+    (`Cafe\u0301`), which shows exactly like the composed form (`Café`) but is another name."""
+    return not text.isascii() and not unicodedata.is_normalized("NFC", text)
+
+
+def _hidden(ch: str, decomposed: bool) -> bool:
+    """Whether `ch` must be escaped to show: invisible, or a combining mark of a text that is not NFC."""
+    return _invisible(ch) or (decomposed and unicodedata.category(ch).startswith("M"))
+
+
 def _visible(text: str) -> str:
-    """`text` (prose, or JSON text) with its invisible characters as JSON escapes; JSON stays valid JSON."""
-    if text.isprintable():  # fast path: no control, format or separator character but U+0020
+    """`text` (prose, or JSON text) with its invisible characters, and the combining marks of a text that is
+    not NFC, as JSON escapes (`\u0301`); JSON stays valid JSON."""
+    decomposed = _decomposed(text)
+    if text.isprintable() and not decomposed:  # fast path: nothing invisible, and NFC
         return text
-    return "".join(_json_escape(c) if _invisible(c) else c for c in text)
+    return "".join(_json_escape(c) if _hidden(c, decomposed) else c for c in text)
 
 
 def _json_string(text: str) -> str:
@@ -84,7 +101,8 @@ def _json_string(text: str) -> str:
 
 def _plain(text: str) -> bool:
     """True when `text` shows as itself unquoted: non-empty, no edge or doubled spaces, nothing invisible."""
-    return bool(text) and text == text.strip() and "  " not in text and not any(_invisible(c) for c in text)
+    return (bool(text) and text == text.strip() and "  " not in text and not any(_invisible(c) for c in text)
+            and not _decomposed(text))
 
 
 def _clip(text: str, limit: int = VALUE_CHARS) -> str:
@@ -121,11 +139,13 @@ def escape_markdown(text: str) -> str:
     HTML specials become entities (`&`, `<`, `>`, `"`); Markdown punctuation is backslash-escaped; an `@`
     that could start a GitHub mention is put in a code span (a mention notifies people and teams); a line
     break shows as `↵`, other control characters as their Unicode control pictures (`␉`, `␛`), any other
-    invisible character as `⟨U+XXXX⟩`, and spaces that HTML would collapse or a table cell would trim
+    invisible character, and the combining marks of a text that is not NFC (`Cafe⟨U+0301⟩`), as `⟨U+XXXX⟩`,
+    and spaces that HTML would collapse or a table cell would trim
     (leading, trailing, doubled) as `␠`. Not for code spans or raw HTML blocks (there escapes show).
     """
     out: list[str] = []
     last = len(text) - 1
+    decomposed = _decomposed(text)
     for i, ch in enumerate(text):
         if ch in _HTML_ENTITIES:
             out.append(_HTML_ENTITIES[ch])
@@ -142,7 +162,7 @@ def escape_markdown(text: str) -> str:
             out.append(chr(0x2400 + ord(ch)))
         elif ch == "\x7f":
             out.append("␡")
-        elif _invisible(ch):
+        elif _hidden(ch, decomposed):
             out.append(f"⟨U+{ord(ch):04X}⟩")
         else:
             out.append(ch)
@@ -231,6 +251,27 @@ def summary_line(plan: Plan) -> str:
     )
 
 
+def no_changes_line(plan: Plan) -> str:
+    """What a plan without changes says: that the organisation matches the manifests, unless a warning says
+    part of them cannot be reached."""
+    if not plan.unreachable:
+        return "No changes. The live organisation matches the manifests."
+    return (f"No changes can be planned, but {len(plan.unreachable)} warning(s) say part of the manifests cannot "
+            "be reached: the live organisation does not match them (drift).")
+
+
+#: The titles of the two kinds of live objects left alone.
+UNMANAGED_TITLE = "Unmanaged (live, in no manifest; left alone under prune: report)"
+PROTECTED_TITLE = "Protected (live, in no manifest; kept by policy.protect from a delete the plan would make)"
+
+
+def _unmanaged_groups(plan: Plan) -> list[tuple[str, list[Any]]]:
+    """The live objects left alone, as (title, objects): unmanaged ones, then protected ones (none: left out)."""
+    groups = [(UNMANAGED_TITLE, [u for u in plan.unmanaged if not u.protected]),
+              (PROTECTED_TITLE, [u for u in plan.unmanaged if u.protected])]
+    return [(title, listed) for title, listed in groups if listed]
+
+
 def requests_line(plan: Plan) -> str:
     """What apply sends: bulk requests by endpoint with their row counts, and the single writes."""
     by_endpoint: dict[str, list[int]] = {}
@@ -261,7 +302,7 @@ def to_text(plan: Plan, *, color: bool = False) -> str:
     paint = _paint(color)
     lines: list[str] = []
     if not plan.changes:
-        lines.append("No changes. The live organisation matches the manifests.")
+        lines.append(no_changes_line(plan))
     for type_, changes in _grouped(plan.changes):
         lines.append(paint(f"{type_}:", "bold"))
         for c in changes:
@@ -276,13 +317,13 @@ def to_text(plan: Plan, *, color: bool = False) -> str:
                 lines.append(f"      {show_name(f.name)}: {shown}")
             for reason in c.reasons:
                 lines.append(paint(f"      # {_visible(reason)}", "dim"))
-    if plan.unmanaged:
+    for title, listed in _unmanaged_groups(plan):
         lines.append("")
-        lines.append(paint(f"Unmanaged (live, in no manifest; left alone under prune: report): {len(plan.unmanaged)}", "bold"))
-        for u in plan.unmanaged[:50]:
+        lines.append(paint(f"{title}: {len(listed)}", "bold"))
+        for u in listed[:50]:
             lines.append(f"  ? {u.type} {show_name(u.name)} (id {u.id})")
-        if len(plan.unmanaged) > 50:
-            lines.append(f"  ... and {len(plan.unmanaged) - 50} more (see --format json)")
+        if len(listed) > 50:
+            lines.append(f"  ... and {len(listed) - 50} more (see --format json)")
     if plan.greenhouse_managed:
         lines.append("")
         lines.append(paint(f"Greenhouse-managed (made by Greenhouse itself; never changed by apply, not drift): "
@@ -291,8 +332,10 @@ def to_text(plan: Plan, *, color: bool = False) -> str:
             lines.append(f"  = {g.type} {show_name(g.name)} (id {g.id}): {_visible(g.reason)}")
         if len(plan.greenhouse_managed) > 50:
             lines.append(f"  ... and {len(plan.greenhouse_managed) - 50} more (see --format json)")
+    unreachable = set(plan.unreachable)
     for w in plan.warnings:
-        lines.append(paint(f"Warning: {_visible(w)}", "yellow"))
+        label = "Warning (not reachable, drift)" if w in unreachable else "Warning"
+        lines.append(paint(f"{label}: {_visible(w)}", "yellow"))
     destructive = plan.destructive()
     if destructive:
         lines.append(paint(f"{len(destructive)} destructive change(s): apply needs --allow-destructive.", "red"))
@@ -509,9 +552,11 @@ def _sections(plan: Plan) -> list[_Section]:
     attention = _attention(destructive, limit_violations(plan))
     sections = [attention] if attention is not None else []
     if plan.warnings:
+        unreachable = set(plan.unreachable)
+        rows = [f"- :warning: **not reachable (drift):** {_md(w)}" if w in unreachable else f"- :warning: {_md(w)}"
+                for w in plan.warnings]
         sections.append(_Section(f"Warnings: {len(plan.warnings)}", open=True, noun="warning(s)",
-                                 rows=[f"- :warning: {_md(w)}" for w in plan.warnings],
-                                 notes_needed=[0] * len(plan.warnings)))
+                                 rows=rows, notes_needed=[0] * len(plan.warnings)))
     for type_, changes in _grouped(plan.changes):
         listed = [c for c in changes if not c.destructive]
         moved = len(changes) - len(listed)
@@ -524,9 +569,10 @@ def _sections(plan: Plan) -> list[_Section]:
         else:
             section.header = ("| | action | name | id | changes |", "|---|---|---|---|---|")
             sections.append(_rows_section(section, listed, lambda c, notes: _change_row(c, notes, with_type=False)))
-    if plan.unmanaged:
-        rows = [f"- {_ident(u.type)} {_md(u.name)} (id {u.id})" for u in plan.unmanaged]
-        sections.append(_Section(f"{len(plan.unmanaged)} unmanaged live object(s)", open=False, rows=rows,
+    for title, listed in _unmanaged_groups(plan):
+        rows = [f"- {_ident(u.type)} {_md(u.name)} (id {u.id})" for u in listed]
+        what = "unmanaged live object(s)" if title == UNMANAGED_TITLE else "protected live object(s), kept by policy.protect"
+        sections.append(_Section(f"{len(listed)} {what}", open=False, rows=rows,
                                  notes_needed=[0] * len(rows), noun="object(s)"))
     if plan.greenhouse_managed:
         rows = [f"- {_ident(g.type)} {_md(g.name)} (id {g.id}): {_md(g.reason)}" for g in plan.greenhouse_managed]
@@ -555,7 +601,7 @@ def _head(plan: Plan, *, summarised: bool) -> str:
         lines += [html.escape(requests_line(plan), quote=False), ""]
     lines += [f"Manifest digest: `{digest[:12]}`", ""]
     if not plan.changes:
-        lines += ["No changes. The live organisation matches the manifests.", ""]
+        lines += [no_changes_line(plan), ""]
     if summarised:
         lines += [f"> Some sections are summarised to keep this comment under GitHub's size limit; every change, "
                   f"with its exact writes, is in {JSON_PLAN_HINT}.", ""]

@@ -3,7 +3,8 @@
 * Destructive changes (lost data that no later apply restores) need --allow-destructive.
 * `max_deletes`: deletes, archives, deactivations and revokes, all types together; over it needs --force.
 * `max_change_percent`: per type with at least 10 live objects, the changes to existing objects
-  (update, delete, replace) as a percentage of that type's live objects; over it needs --force.
+  (update, delete, replace) as a percentage of that type's live objects; over it needs --force. Changes
+  that share a `counts_as` (the renumbered options of one field: a pure reorder) count as one.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ def limit_violations(plan: Plan) -> list[str]:
     if total > plan.max_deletes:
         per_type = ", ".join(f"{t}: {removals[t]}" for t in REGISTRY.views.types if removals[t])
         out.append(f"{total} deletes/archives/deactivations/revokes exceed max_deletes {plan.max_deletes} ({per_type})")
-    touched = Counter(c.type for c in plan.changes if c.action in ("update", "delete", "replace"))
+    touched = changed_objects(plan)
     for type_ in REGISTRY.views.types:
         live = plan.live_counts.get(type_, 0)
         if live < MIN_OBJECTS_FOR_PERCENT or not touched[type_]:
@@ -34,6 +35,22 @@ def limit_violations(plan: Plan) -> list[str]:
             out.append(f"{type_}: {touched[type_]} of {live} live objects change ({percent:.1f}%), "
                        f"over max_change_percent {plan.max_change_percent:g}")
     return out
+
+
+def changed_objects(plan: Plan) -> Counter[str]:
+    """Per type, what `max_change_percent` counts: updates, deletes and replaces of existing objects; the
+    changes that share a `counts_as` once (a pure reorder of one list is one change), creates not at all."""
+    counted: Counter[str] = Counter()
+    groups: set[tuple[str, str]] = set()
+    for c in plan.changes:
+        if c.action not in ("update", "delete", "replace"):
+            continue
+        if c.counts_as is not None:
+            if (c.type, c.counts_as) in groups:
+                continue
+            groups.add((c.type, c.counts_as))
+        counted[c.type] += 1
+    return counted
 
 
 def check(plan: Plan, *, allow_destructive: bool, force: bool) -> None:

@@ -73,6 +73,7 @@ def build_plan(
         changes=tuple(changes),
         unmanaged=tuple(sorted(unmanaged, key=lambda u: (rank[u.type], u.name, u.id))),
         warnings=tuple(ctx.warnings),
+        unreachable=tuple(ctx.unreachable),
         greenhouse_managed=tuple(sorted(managed_by_greenhouse, key=lambda g: (rank[g.type], g.name, g.id))),
         unchanged={t: unchanged[t] for t in views.types if unchanged.get(t)},
         live_counts={t: len(live.get(c)) for t, c in views.type_collection.items() if live.has(c)},

@@ -14,9 +14,10 @@ from typing import Any
 from reconciler.errors import Problem
 from reconciler.manifest.checks import Checking, by_field, duplicates, renames
 from reconciler.manifest.definitions import NAME, PREVIOUSLY, ObjectDef, Prop
-from reconciler.manifest.model import Entry
+from reconciler.manifest.model import Entry, Source
 from reconciler.plan import Change, FieldChange, Settle, Write
 from reconciler.planner.context import Context
+from reconciler.planner.names import quoted
 from reconciler.resources.base import Collection, Family, Phase, ResourceType
 from reconciler.resources.canonical import Attr, Shape
 from reconciler.resources.exporting import Exporting
@@ -43,12 +44,15 @@ CANDIDATE_TAG = ObjectDef(
 
 def plan_candidate_tags(ctx: Context) -> None:
     """Match each entry to the live tag with its exact name; create the missing ones; delete renamed-away
-    and (under `prune: enforce`) unlisted ones."""
+    and (under `prune: enforce`) unlisted ones. Warns about names a person would read as a live or another
+    listed tag's name (case, spaces, Unicode form), `previously` names that name no live tag, and protect
+    entries that match no tag."""
     live = ctx.live_rows("candidate_tags")
     by_name: dict[str, list[int]] = defaultdict(list)
     for live_id, row in live.items():
         by_name[_identity(SHAPE.from_api(row))].append(live_id)
     claimed: set[int] = set()
+    written: list[tuple[str, Source | str, int | None]] = []
     for entry in ctx.entries("candidate_tags"):
         desired = SHAPE.from_manifest(entry.data, _no_references)
         assert desired is not None  # only an unresolved reference gives None, and a tag has none
@@ -57,21 +61,31 @@ def plan_candidate_tags(ctx: Context) -> None:
         if len(ids) > 1:
             ctx.problem(entry.source, f'{len(ids)} live candidate tags are named "{name}" (ids {sorted(ids)})')
             continue
+        written.append((name, entry.source, ids[0] if ids else None))
         if ids:
             claimed.add(ids[0])
             ctx.same("candidate_tag")
         else:
             ctx.add("candidate_tag", _create(desired, entry.data.get("previously", []), by_name))
         for old in entry.data.get("previously", []):
+            if not by_name.get(str(old)):
+                done = f"the rename is done (the {quoted(name)} tag exists)" if ids else "nothing is deleted"
+                ctx.warn(f"{entry.at('previously')}: previously {quoted(str(old))} names no live candidate tag, so "
+                         f"it is ignored: {done}; the `previously` entry can go")
             for live_id in by_name.get(str(old), []):
                 if live_id in claimed:
                     continue
                 claimed.add(live_id)
                 if ctx.protected("candidate_tags", str(old)):
-                    ctx.warn(f'candidate tag "{old}" is protected: it is kept although "{name}" replaces it')
-                    ctx.add_unmanaged("candidate_tag", str(old), live_id)
+                    ctx.warn(f'candidate tag "{old}" is protected: it is kept although "{name}" replaces it',
+                             unreachable=True)
+                    ctx.add_unmanaged("candidate_tag", str(old), live_id, protected=True)
                     continue
                 ctx.add("candidate_tag_delete", _delete(live_id, str(old), f'renamed to "{name}": the old tag is deleted and removed from every candidate'))
+    live_names = {i: _identity(SHAPE.from_api(r)) for i, r in live.items()}
+    ctx.near_duplicates("candidate tag", live_names, written)
+    ctx.check_protect("candidate_tags", "candidate tag",
+                      [*([n] for n in live_names.values()), *([n] for n, _, _ in written)])
 
     if "candidate_tags" not in ctx.manifest.present:
         return
@@ -82,10 +96,12 @@ def plan_candidate_tags(ctx: Context) -> None:
         if live_id in claimed:
             continue
         name = str(row.get("name"))
-        if mode == "enforce" and not ctx.protected("candidate_tags", name):
-            ctx.add("candidate_tag_delete", _delete(live_id, name, "not in any manifest (prune: enforce); removed from every candidate"))
-        else:
+        if mode != "enforce":
             ctx.add_unmanaged("candidate_tag", name, live_id)
+        elif ctx.protected("candidate_tags", name):
+            ctx.add_unmanaged("candidate_tag", name, live_id, protected=True)
+        else:
+            ctx.add("candidate_tag_delete", _delete(live_id, name, "not in any manifest (prune: enforce); removed from every candidate"))
 
 
 def _identity(canonical: Mapping[str, Any]) -> str:

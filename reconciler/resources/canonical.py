@@ -138,7 +138,9 @@ class Shape:
             if a.optional and value is None:
                 continue
             if a.many:
-                out[a.name] = sorted(str(name_of(a.ref or "", h)) for h in value)
+                # An id reference (an int: no name names the object uniquely) stays an int, after the names.
+                out[a.name] = sorted((name_of(a.ref or "", h) for h in value),
+                                     key=lambda r: (isinstance(r, int), str(r)))
             elif a.ref is not None:
                 out[a.name] = None if value is None else name_of(a.ref, value)
             else:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from reconciler.manifest.model import Entry, Source
 from reconciler.plan import Change, FieldChange, Settle, Write
 from reconciler.planner.context import Context, Handle, Index, path_ref
+from reconciler.planner.names import quoted
 from reconciler.planner.renames import RenameOrder, order_renames, temporary_rename
 from reconciler.resources.canonical import Attr, Shape
 from reconciler.resources.matching import LiveNames, match_one
@@ -129,7 +130,47 @@ def index_tree(ctx: Context, tree: Tree) -> dict[int, int | None]:
         if oid not in claimed:
             index.add([str(row.get("name")), _opt_str(row.get("external_id"))], oid, str(row.get("name")))
     ctx.indices[tree.type] = index
+    if tree.section in ctx.manifest.present:
+        _check_names(ctx, tree, names, matches)
     return matches
+
+
+def _check_names(ctx: Context, tree: Tree, names: LiveNames, matches: Mapping[int, int | None]) -> None:
+    """Warnings about the section's names: `previously` names that cannot apply, near-duplicate names
+    (`Context.near_duplicates`) and protect entries that match nothing. Linear in the entries and live rows."""
+    live = ctx.live_rows(tree.collection)
+    entries = ctx.entries(tree.section)
+    for pos, live_id in matches.items():
+        entry = entries[pos]
+        for old in entry.data.get("previously", []):
+            _check_previously(ctx, tree, entry, str(old), live_id, names.by_name.get(str(old), []), live)
+    written = [(str(entries[pos].data["name"]), entries[pos].source, live_id) for pos, live_id in matches.items()]
+    ctx.near_duplicates(tree.noun, {i: str(r.get("name")) for i, r in live.items()}, written)
+    identities = [(str(r.get("name")), _opt_str(r.get("external_id"))) for r in live.values()]
+    identities += [(str(e.data["name"]), _opt_str(e.data.get("external_id"))) for e in entries]
+    ctx.check_protect(tree.section, tree.noun, identities)
+
+
+def _check_previously(ctx: Context, tree: Tree, entry: Entry, old: str, live_id: int | None, holders: list[int],
+                      live: Mapping[int, Mapping[str, Any]]) -> None:
+    """Warn when the previous name `old` of `entry` (matched to `live_id`, None: created) is not the name of the
+    object it renames: another live object still holds it (drift: the manifest says that object was renamed),
+    or no live object does (the rename is done, or there is nothing to rename)."""
+    if live_id is not None and str(live[live_id].get("name")) == old:
+        return  # the rename this `previously` asks for
+    name = quoted(str(entry.data["name"]))
+    where = entry.at("previously")
+    matched = (f"{tree.noun} {name} already exists (id {live_id}) and is the one this entry manages"
+               if live_id is not None else f"a new {tree.noun} {name} is created")
+    others = [i for i in holders if i != live_id]
+    if others:
+        held = ", ".join(f"id {i}" for i in others)
+        ctx.warn(f"{where}: previously {quoted(old)} is ignored: {matched}, and live {tree.noun} {quoted(old)} "
+                 f"({held}) also still exists and keeps its name; merge the two in Greenhouse, or remove "
+                 f"`previously` (and list {quoted(old)} as a {tree.noun} of its own if it stays)", unreachable=True)
+    else:
+        done = "; the rename is done, so the `previously` entry can go" if live_id is not None else ""
+        ctx.warn(f"{where}: previously {quoted(old)} names no live {tree.noun}, so it is ignored: {matched}{done}")
 
 
 def create_key(tree: Tree, data: Any) -> str:
@@ -307,7 +348,7 @@ def _order_renames(ctx: Context, tree: Tree, matches: dict[int, int | None],
     for live_id in sequence.blocked:
         before, after = renames[live_id]
         ctx.warn(f'{tree.noun} "{before}" cannot be renamed to "{after}" while live {tree.noun} id {keep.get(after)} '
-                 f"has that name ({tree.noun} names are unique)")
+                 f"has that name ({tree.noun} names are unique)", unreachable=True)
     return sequence
 
 

@@ -37,8 +37,10 @@ def check(entries: Sequence[Entry], checking: Checking) -> list[Problem]:
             Entry("options", o, entry.at(f"options[{j}]"), option_sources.get(j, {}))
             for j, o in enumerate(entry.data.get("options") or [])
         ]
-        out += duplicates(options, by_field("name"), "option name")
+        # An option entry with `id` is matched by id alone, so its name may repeat another option's.
+        out += duplicates([o for o in options if o.data.get("id") is None], by_field("name"), "option name")
         out += duplicates(options, by_field("external_id"), "option external_id")
+        out += duplicates(options, by_field("id"), "option id")
         out += renames(options, "option")
     return out
 

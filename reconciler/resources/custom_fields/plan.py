@@ -34,9 +34,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.manifest.model import Entry
+from reconciler.manifest.model import Entry, Source
 from reconciler.plan import Change, FieldChange, Settle, Write
 from reconciler.planner.context import Context, Diff, Handle, path_ref, ref
+from reconciler.planner.names import quoted
 from reconciler.planner.renames import order_renames, temporary_rename
 from reconciler.resources.canonical import Display, resolver
 from reconciler.resources.custom_fields.definition import SELECT_VALUE_TYPES, USER_ATTRIBUTE_KEYS, accepts
@@ -97,6 +98,7 @@ def plan_custom_fields(ctx: Context) -> None:
 
     prefer = _active_first(rows)
     claimed: dict[int, Entry] = {}
+    written: dict[str, list[tuple[str, Source | str, int | None]]] = defaultdict(list)
     for entry in ctx.entries("custom_fields"):
         data = entry.data
         ftype = str(data["field_type"])
@@ -109,23 +111,61 @@ def plan_custom_fields(ctx: Context) -> None:
         ok, live_id = match_one(ctx, "custom field", entry, rules, claimed)
         if not ok:
             continue
+        written[ftype].append((str(data["name"]), entry.source, live_id))
+        for old in data.get("previously", []):
+            _check_previously(ctx, entry, str(old), live_id, by_name.get((ftype, str(old)), []), live)
         if live_id is None:
             _create(ctx, entry)
             continue
         current = live[live_id]
         before = current.canonical
         if data.get("key") and before["key"] != data["key"]:
-            ctx.warn(
-                f'{entry.source}: custom field "{data["name"]}" has key "{before["key"]}" in Greenhouse; '
-                f'keys are fixed at creation, so "{data["key"]}" cannot be set'
-            )
+            # Matched by name: the manifest's key can never be reached (the API fixes keys at creation).
+            ctx.problem(entry.at("key"),
+                        f'custom field "{data["name"]}" (id {live_id}) has key "{before["key"]}" in Greenhouse, and '
+                        f'keys are fixed at creation, so "{data["key"]}" cannot be set: write key: "{before["key"]}" '
+                        "(or leave key out)")
         if before["field_type"] != ftype or before["value_type"] != data["value_type"]:
             _replace(ctx, entry, current)
         else:
             _update(ctx, entry, current)
 
     if "custom_fields" in ctx.manifest.present:
+        by_type: dict[str, dict[int, str]] = defaultdict(dict)
+        for fid, current in live.items():
+            by_type[str(current.canonical["field_type"])][fid] = str(current.canonical["name"])
+        for ftype, names in written.items():
+            ctx.near_duplicates(f"{ftype} custom field", by_type.get(ftype, {}), names)
+        identities: list[tuple[str | None, str]] = [(str(c.canonical["key"]), str(c.canonical["name"]))
+                                                    for c in live.values()]
+        identities += [(_opt(e.data.get("key")), str(e.data["name"])) for e in ctx.entries("custom_fields")]
+        ctx.check_protect("custom_fields", "custom field", identities)
         _prune(ctx, live, claimed)
+
+
+def _opt(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _check_previously(ctx: Context, entry: Entry, old: str, live_id: int | None, holders: list[int],
+                      live: Mapping[int, LiveField]) -> None:
+    """Warn when the previous name `old` of a field (matched to `live_id`, None: created) is not the name of the
+    field it renames: another live field of its field_type still holds it (drift), or none does."""
+    if live_id is not None and str(live[live_id].canonical["name"]) == old:
+        return
+    name = quoted(str(entry.data["name"]))
+    matched = (f"custom field {name} already exists (id {live_id}) and is the one this entry manages"
+               if live_id is not None else f"a new custom field {name} is created")
+    others = [i for i in holders if i != live_id]
+    where = entry.at("previously")
+    if others:
+        ctx.warn(f"{where}: previously {quoted(old)} is ignored: {matched}, and live custom field {quoted(old)} "
+                 f"({', '.join(f'id {i}' for i in others)}) also still exists and keeps its name; remove "
+                 "`previously`, or merge the two in Greenhouse", unreachable=True)
+    else:
+        done = "; the rename is done, so the `previously` entry can go" if live_id is not None else ""
+        ctx.warn(f"{where}: previously {quoted(old)} names no live custom field of this field_type, so it is "
+                 f"ignored: {matched}{done}")
 
 
 def _live_field(ctx: Context, field_id: int, row: Mapping[str, Any]) -> LiveField:
@@ -219,7 +259,8 @@ def _replace(ctx: Context, entry: Entry, current: LiveField) -> None:
     """
     before = current.canonical
     if ctx.protected("custom_fields", before["key"], before["name"]):
-        ctx.warn(f'custom field "{before["name"]}" is protected: its field_type/value_type change (a replace) is not planned')
+        ctx.warn(f'custom field "{before["name"]}" is protected: its field_type/value_type change (a replace) is not '
+                 "planned", unreachable=True)
         return
     written = _desired(ctx, entry)
     desired, reasons = _carried(ctx, entry, written, current)
@@ -367,7 +408,7 @@ def _update(ctx: Context, entry: Entry, current: LiveField) -> None:
             continue
         if before["field_type"] == "user_attribute" and prop not in USER_ATTRIBUTE_KEYS:
             ctx.warn(f'{entry.source}: {prop} cannot be changed on user_attribute field "{after["name"]}" (the API '
-                     "accepts only name, description and required): not planned")
+                     "accepts only name, description and required): not planned", unreachable=True)
             continue
         managed.append(prop)
     diff = FIELD.diff(after, before, _display(ctx), names=managed)
@@ -377,7 +418,7 @@ def _update(ctx: Context, entry: Entry, current: LiveField) -> None:
         other = "; its other changes are planned as usual" if diff.body else ""
         ctx.warn(f'{entry.source}: custom field "{before["name"]}" (id {live_id}) is inactive in Greenhouse, and '
                  "the API cannot reactivate it: reactivate it in Greenhouse (custom field settings), then plan "
-                 f"again{other}")
+                 f"again{other}", unreachable=True)
     body = diff.body
     if body:
         write = Write("PATCH", f"{PATH}/{live_id}", body, Settle(PATH, {"ids": [live_id]}, {"id": live_id, **body}))
@@ -404,6 +445,7 @@ def _plan_options(ctx: Context, entry: Entry, desired: Desired, field_id: int) -
     matched: list[tuple[Mapping[str, Any], int | None]] = []
     prefer = _active_first(live)
     decided: dict[int, str] = {}
+    written: list[tuple[str, Source | str, int | None]] = []
     for pos, (option, wanted) in enumerate(zip(entry.data["options"], desired.options, strict=True)):
         sub = Entry("custom_fields", option, entry.at(f"options[{pos}]"))
         rules = names.rules(option, prefer=prefer)
@@ -414,6 +456,11 @@ def _plan_options(ctx: Context, entry: Entry, desired: Desired, field_id: int) -
             decided[live_id] = next(rule for rule, ids in rules if ids)
         if ok:
             matched.append((wanted, live_id))
+            written.append((str(option_name(option)), sub.source, live_id))
+            for old in option.get("previously", []) if isinstance(option, Mapping) else ():
+                _option_previously(ctx, field_name, sub, str(old), live_id, names.by_name.get(str(old), []), live)
+    ctx.near_duplicates(f'option of custom field "{field_name}"', {i: str(o.get("name")) for i, o in live.items()},
+                        written)
 
     orders = sort_orders([live[i].get("sort_order") if i is not None else None for _, i in matched])
     updates: dict[int, tuple[str, Diff]] = {}
@@ -449,6 +496,10 @@ def _plan_options(ctx: Context, entry: Entry, desired: Desired, field_id: int) -
         if not diff.body:
             ctx.same("custom_field_option")
             continue
+        if set(diff.body) == {"sort_order"}:
+            # Renumbering to keep the display order is one reorder of the field, for max_change_percent.
+            diff.reasons.append("display order only: with the field's other renumbered options, one reorder of "
+                                "the field for policy.limits.max_change_percent")
         updates[live_id] = (name, diff)
 
     renames = {i: (str(live[i].get("name")), str(d.fields["name"].after)) for i, (_, d) in updates.items()
@@ -458,7 +509,7 @@ def _plan_options(ctx: Context, entry: Entry, desired: Desired, field_id: int) -
     for live_id in sequence.blocked:
         was, becomes = renames[live_id]
         ctx.warn(f'custom field "{field_name}": option "{was}" cannot be renamed to "{becomes}" while option id '
-                 f"{keep.get(becomes)} of the field has that name (names are unique within a field)")
+                 f"{keep.get(becomes)} of the field has that name (names are unique within a field)", unreachable=True)
     for live_id, (name, diff) in updates.items():
         if live_id not in renames:
             ctx.add("custom_field_option", _option_update(field_id, live_id, name, diff, in_order=False))
@@ -484,6 +535,31 @@ def _plan_options(ctx: Context, entry: Entry, desired: Desired, field_id: int) -
             live_id, removal=True, fields={"active": FieldChange(True, False)},
             reasons=("archived (soft delete: past selections are kept; re-adding it reactivates it)",),
             writes=(write,)))
+
+
+def option_name(option: Any) -> Any:
+    """An option entry's name: the entry itself (shorthand) or its `name`."""
+    return option["name"] if isinstance(option, Mapping) else option
+
+
+def _option_previously(ctx: Context, field_name: str, sub: Entry, old: str, live_id: int | None, holders: list[int],
+                       live: Mapping[int, Mapping[str, Any]]) -> None:
+    """Like `_check_previously`, for one option of a field."""
+    if live_id is not None and str(live[live_id].get("name")) == old:
+        return
+    name = quoted(str(option_name(sub.data)))
+    matched = (f"option {name} already exists (id {live_id}) and is the one this entry manages"
+               if live_id is not None else f"a new option {name} is created")
+    others = [i for i in holders if i != live_id]
+    where = sub.at("previously")
+    if others:
+        ctx.warn(f'{where}: custom field "{field_name}": previously {quoted(old)} is ignored: {matched}, and live '
+                 f"option {quoted(old)} ({', '.join(f'id {i}' for i in others)}) also still exists (it is archived "
+                 "unless listed); remove `previously`", unreachable=True)
+    else:
+        done = "; the rename is done, so the `previously` entry can go" if live_id is not None else ""
+        ctx.warn(f'{where}: custom field "{field_name}": previously {quoted(old)} names no option of the field, so '
+                 f"it is ignored: {matched}{done}")
 
 
 def _conflicting_option(ctx: Context, field_name: str, sub: Entry, rules: list[tuple[str, list[int]]],
@@ -513,8 +589,9 @@ def _option_update(field_id: int, live_id: int, name: str, diff: Diff, *, in_ord
     single = in_order or "active" in body
     write = Write("PATCH", f"{OPTIONS}/{live_id}", body, settle, bulk=None if single else f"PATCH {OPTIONS}/bulk",
                   bulk_item=None if single else {"id": live_id, **body})
+    reorder = f"custom_field:{field_id}:option-order" if set(body) == {"sort_order"} else None
     return Change("update", "custom_field_option", name, f"custom_field_option:{live_id}", live_id,
-                  fields=dict(diff.fields), reasons=tuple(diff.reasons), writes=(write,))
+                  fields=dict(diff.fields), reasons=tuple(diff.reasons), writes=(write,), counts_as=reorder)
 
 
 def sort_orders(live_orders: list[Any]) -> list[int]:
@@ -603,11 +680,12 @@ def _prune(ctx: Context, live: Mapping[int, LiveField], claimed: Mapping[int, En
         if live_id in claimed or current.row.get("active") is False:
             continue
         name = str(current.canonical["name"])
-        if mode == "enforce" and not ctx.protected("custom_fields", current.canonical["key"], name):
+        protected = mode == "enforce" and ctx.protected("custom_fields", current.canonical["key"], name)
+        if mode == "enforce" and not protected:
             write = Write("DELETE", f"{PATH}/{live_id}", None, Settle(PATH, {}, {"id": live_id}, "absent"))
             ctx.add("custom_field_delete", Change(
                 "delete", "custom_field", name, f"custom_field:{live_id}", live_id, destructive=True, removal=True,
                 reasons=("not in any manifest (prune: enforce); every value stored in it is lost",),
                 writes=(write,)))
         else:
-            ctx.add_unmanaged("custom_field", name, live_id)
+            ctx.add_unmanaged("custom_field", name, live_id, protected=protected)

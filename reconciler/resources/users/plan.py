@@ -244,13 +244,12 @@ def plan_users(ctx: Context) -> None:
             ctx.problem(entry.source, f"matches the same live user (id {live_id}) as {claimed[live_id].source}")
             continue
         if live_id is None:
-            handle: Handle | None = _create(ctx, look, entry)
+            # On a problem (recorded), the user's grants are still resolved, for problems of their own.
+            handle: Handle = _create(ctx, look, entry) or f"user:{email.lower()}"
             site_admin = False
         else:
             claimed[live_id] = entry
             handle, site_admin = _update(ctx, look, entry, look.users[live_id], cuts)
-        if handle is None:
-            continue
         if site_admin:
             # Site admins are absent from the permission lists and grants to them are 204 no-ops [seed]:
             # empty lists agree with the API; any grant listed would show as drift forever, so say so.
@@ -263,6 +262,9 @@ def plan_users(ctx: Context) -> None:
         if "future_job_permissions" in data:
             _plan_future_permissions(ctx, look, entry, handle)
     _refuse_self_harm(ctx, look, cuts)
+    identities = [[row.get("primary_email"), *(row.get("emails") or [])] for row in look.users.values()]
+    identities += [[str(e.data["email"])] for e in ctx.entries("users")]
+    ctx.check_protect("users", "user", identities)
 
     if "users" in ctx.manifest.present and ctx.prune_mode("users") != "off":
         for uid, row in sorted(look.users.items()):
@@ -318,15 +320,17 @@ def _create(ctx: Context, look: Lookups, entry: Entry) -> Handle | None:
 
 
 def _update(ctx: Context, look: Lookups, entry: Entry, row: Mapping[str, Any],
-            cuts: list[Cut]) -> tuple[Handle | None, bool]:
-    """Plan one matched user's changes. Returns (handle or None on problems, is a site admin after apply).
+            cuts: list[Cut]) -> tuple[Handle, bool]:
+    """Plan one matched user's changes. Returns (its handle, is a site admin after apply).
 
-    A planned deactivation or site admin revoke is also appended to `cuts` (for `_refuse_self_harm`).
+    A planned deactivation or site admin revoke is also appended to `cuts` (for `_refuse_self_harm`). On a
+    problem (an unknown office, site_admin: true), the profile is not planned, but the handle is returned so
+    that the user's grants are still resolved, each problem reported.
     """
     live_id = int(row["id"])
     desired = USER_SHAPE.from_manifest(entry.data, look.resolver(_within(entry, "")))
     if desired is None:
-        return None, False
+        return live_id, bool(row.get("site_admin"))
     live = USER_SHAPE.from_api(row)
     email = str(desired["email"])
     diff = USER_SHAPE.diff(desired, live, look.display, PATCHED)
@@ -340,7 +344,7 @@ def _update(ctx: Context, look: Lookups, entry: Entry, row: Mapping[str, Any],
             reasons.append("primary email moves to a verified address")
         else:
             ctx.warn(f"{entry.source}: {primary} cannot become {email}: the new address must first be added and "
-                     "verified as a secondary email (POST /v3/user_emails); not planned")
+                     "verified as a secondary email (POST /v3/user_emails); not planned", unreachable=True)
     writes: list[Write] = []
     if body:
         settle = Settle(PATH, {"ids": [live_id]}, {"id": live_id, **body},
@@ -355,7 +359,8 @@ def _update(ctx: Context, look: Lookups, entry: Entry, row: Mapping[str, Any],
             writes.append(_action(live_id, "activate", {"deactivated": False}))
             reasons.append("reactivated")
         elif ctx.protected("users", primary, email):
-            ctx.warn(f"user {email} is protected: not deactivated")
+            ctx.warn(f"{entry.at('active')}: user {email} is protected (policy.protect.users): not deactivated",
+                     unreachable=True)
         else:
             fields["active"] = FieldChange(True, False)
             writes.append(_action(live_id, "deactivate", {"deactivated": True}))
@@ -366,9 +371,10 @@ def _update(ctx: Context, look: Lookups, entry: Entry, row: Mapping[str, Any],
         if desired["site_admin"]:
             ctx.problem(entry.at("site_admin"), f"{email} is not a site admin, and site_admin: true cannot be "
                         "granted through the Harvest API (grant it in Greenhouse)")
-            return None, False
+            return live_id, False
         if ctx.protected("users", primary, email):
-            ctx.warn(f"user {email} is protected: site admin not revoked")
+            ctx.warn(f"{entry.at('site_admin')}: user {email} is protected (policy.protect.users): site admin not "
+                     "revoked", unreachable=True)
         else:
             fields["site_admin"] = FieldChange(True, False)
             writes.insert(0, _action(live_id, "revoke_permissions", {"site_admin": False}))
