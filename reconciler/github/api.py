@@ -127,6 +127,9 @@ class GitHub:
             if not location:
                 raise GitHubError(f"GET {path} -> {response.status_code}: a redirect without a Location")
             url = str(httpx.URL(url).join(location))
+            target = urlsplit(url)
+            if target.scheme != "https" and not is_loopback_host(target.hostname or ""):
+                raise GitHubError(f"GET {path} -> {response.status_code}: redirected to plain http; refused")
         raise GitHubError(f"GET {path}: more than 3 redirects")
 
     def _send(self, method: str, url: str, path: str, *, json: Any = None,
