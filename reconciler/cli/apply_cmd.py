@@ -9,14 +9,18 @@ from typing import Any
 
 import click
 
+from reconciler import console
 from reconciler.cli.app import fail
 from reconciler.cli.common import (
     BULK_MAX_ROWS,
+    ONLY,
     check_output_path,
     end_progress,
     load_settings,
+    note,
     render_plan,
     shared_for,
+    warn,
 )
 from reconciler.cli.planning import make_plan
 from reconciler.errors import ReconcilerError
@@ -48,9 +52,20 @@ def _confirm(yes: bool) -> None:
         raise SafetyError("apply cancelled; nothing was written")
 
 
-@click.command()
+EXAMPLES = """\b
+Examples:
+  greenhouse-reconciler apply org/                       # plan, show, ask for 'yes', apply
+  greenhouse-reconciler apply --plan plan.json --yes     # exactly the reviewed plan (CI)
+  greenhouse-reconciler apply org/ --only office --only department --yes
+"""
+
+
+@click.command(epilog=EXAMPLES)
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--plan", "plan_file", type=click.Path(dir_okay=False), help="Apply a plan saved by plan --out, exactly.")
+@click.option("--only", "only", multiple=True, type=ONLY, metavar="TYPE",
+              help="Apply only the changes of these resource types (repeatable; the plan --only types); the "
+                   "other changes stay pending, with a warning. Refused when a kept change needs a dropped one.")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--allow-destructive", is_flag=True, help="Allow changes that lose data (field/tag deletes, replaces, revokes).")
 @click.option("--force", is_flag=True, help="Apply even when the plan exceeds policy.limits.")
@@ -68,14 +83,17 @@ def _confirm(yes: bool) -> None:
               help="Do not take the per-organisation apply lock. For tests that stand for two hosts; see "
                    "docs/reliability.md.")
 def apply(
-    paths: Sequence[str], plan_file: str | None, yes: bool, allow_destructive: bool, force: bool, journal: str | None,
-    bulk_max_rows: int, bulk_wait: float, lock_timeout: float, no_lock: bool,
+    paths: Sequence[str], plan_file: str | None, only: Sequence[str], yes: bool, allow_destructive: bool, force: bool,
+    journal: str | None, bulk_max_rows: int, bulk_wait: float, lock_timeout: float, no_lock: bool,
 ) -> None:
     """Make the live organisation match the manifests (or a saved plan).
 
     The whole run (planning included) holds the organisation's apply lock (reconciler/lock.py) unless
     --no-lock. SIGINT/SIGTERM stop it between writes, never in the middle of one: exit 130/143 with
     "applied N of M; interrupted before ...". See docs/reliability.md.
+
+    With --only, the whole plan is made (or loaded), then only the changes of those types are kept
+    (reconciler/cli/targeting.py); the others are named on stderr and stay pending.
     """
     from contextlib import ExitStack
 
@@ -95,10 +113,7 @@ def apply(
 
             def take_lock(settings: Any) -> None:
                 if not no_lock:
-                    held.enter_context(ApplyLock(
-                        settings.api_url, timeout=lock_timeout,
-                        warn=lambda text: click.echo(f"Warning: {text}", err=True),
-                        notify=lambda text: click.echo(text, err=True)))
+                    held.enter_context(ApplyLock(settings.api_url, timeout=lock_timeout, warn=warn, notify=note))
 
             if plan_file:
                 if paths:
@@ -110,23 +125,25 @@ def apply(
                 take_lock(settings)
             else:
                 result, settings = make_plan(paths, (), bulk_max_rows=bulk_max_rows, before_read=take_lock)
-            click.echo(render_plan(result, "text"), nl=False)
+            if only:
+                result = _keep_only(result, only)
+            click.echo(render_plan(result, "text"), nl=False, color=True)  # colour decided by console
             if not result.has_changes:
-                click.echo("Nothing to apply.", err=True)
+                note("Nothing to apply.")
                 return
             safety.check(result, allow_destructive=allow_destructive, force=force)
-            with HarvestClient(settings, **shared_for(settings)) as client:
+            hook = _ApplyProgress()
+            with HarvestClient(settings, on_request=hook.request, **shared_for(settings)) as client:
                 if plan_file:  # before asking: nobody should confirm a plan that is then refused
                     changed = stale_objects(result, client)
                     if changed:
                         raise StalePlanError(changed)
                 _confirm(yes)
-                hook = _apply_progress()
                 stop.defer()  # from here on a signal is honoured between writes, never during one
                 log = _open_journal(journal)
                 try:
                     polling = Polling(max_wait=bulk_wait)
-                    report = Executor(client, journal=log, progress=hook, polling=polling, stop=stop,
+                    report = Executor(client, journal=log, progress=hook.change, polling=polling, stop=stop,
                                       sleep=stop.wait).apply(result)
                 finally:
                     if log is not None:
@@ -167,13 +184,34 @@ def _report_present(present: Sequence[Any]) -> None:
         click.echo(f"  already present: {p.type} {p.name} (id {p.id})", err=True)
 
 
-def _apply_progress() -> Any:
-    if not sys.stderr.isatty():
-        return None
+def _keep_only(result: Any, only: Sequence[str]) -> Any:
+    from reconciler.cli.targeting import keep_only, pending_text
 
-    def hook(done: int, total: int, change: Any) -> None:
-        click.echo(f"\r  applied {done}/{total}: {change.type} {change.name}".ljust(78)[:78], err=True, nl=False)
+    kept = keep_only(result, only)
+    if kept.pending:
+        total = sum(kept.pending.values())
+        warn(f"--only {', '.join(dict.fromkeys(only))}: {total} change(s) of other types stay pending and are not "
+             f"applied: {pending_text(kept.pending)}; run plan again to see them")
+    return kept.plan
 
-    return hook
 
+class _ApplyProgress:
+    """Progress of the writes: a live line on a terminal, a plain line at most every 10 s in CI logs.
 
+    `request` is the writing client's request hook (it counts the write requests answered), `change`
+    the executor's progress hook (changes done of the total)."""
+
+    def __init__(self) -> None:
+        self._progress = console.Progress()
+        self._writes = 0
+
+    def request(self, method: str, path: str, status: int) -> None:
+        if method != "GET":
+            self._writes += 1
+
+    def change(self, done: int, total: int, change: Any) -> None:
+        self._progress.update(f"applied {done}/{total}: {change.type} {change.name}",
+                              f"apply: {done} of {total} changes, {self._writes} write request(s) answered")
+
+    def end(self) -> None:
+        self._progress.end()

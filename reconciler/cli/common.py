@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from reconciler import console
 from reconciler.resources.registry import REGISTRY
 
 FORMATS = ("text", "json", "markdown")
@@ -41,10 +42,14 @@ def shared_for(settings: Any) -> dict[str, Any]:
     """
     from reconciler.harvest.auth import ClientCredentialsAuth
     from reconciler.harvest.policy import RateLimitGate
+    from reconciler.harvest.responses import Redactor
 
     shared = _SHARED.get(settings)
     if shared is None:
-        shared = _SHARED[settings] = {"auth": ClientCredentialsAuth(settings), "gate": RateLimitGate(time.time)}
+        redactor = Redactor([settings.client_secret])
+        console.add_redactor(redactor)  # a second fence: every log line is redacted by the handler too
+        shared = _SHARED[settings] = {"auth": ClientCredentialsAuth(settings, redact=redactor),
+                                      "gate": RateLimitGate(time.time)}
     return shared
 
 
@@ -55,27 +60,49 @@ def reader_for(settings: Any, hook: Any) -> Any:
     return HarvestReader(settings, on_request=hook, **shared_for(settings))
 
 
-def read_progress() -> Any:
-    """A request counter on stderr while reading, only when stderr is a terminal."""
-    if not sys.stderr.isatty():
-        return None
-    import threading
+def note(text: str) -> None:
+    """A note on stderr (what was read, written, saved): not under -q."""
+    if not console.options().quiet:
+        click.echo(text, err=True)
 
-    count = [0]
-    lock = threading.Lock()  # the concurrent reads call it from several threads
 
-    def hook(method: str, path: str, status: int) -> None:
-        with lock:
-            count[0] += 1
-            click.echo(f"\r  {count[0]} API request(s): {method} {path} -> {status}".ljust(78)[:78], err=True,
-                       nl=False)
+def warn(text: str) -> None:
+    """A warning on stderr, shown even under -q."""
+    click.echo(f"Warning: {text}", err=True)
 
-    return hook
+
+class ReadProgress:
+    """The request hook of a read (plan, export, apply's plan phase): counts the API requests and shows
+    progress (`console.Progress`: a live line on a terminal, a plain line at most every 10 s off one)."""
+
+    def __init__(self, progress: console.Progress | None = None) -> None:
+        import threading
+
+        self._progress = progress or console.Progress()
+        self._lock = threading.Lock()  # the concurrent reads call it from several threads
+        self._count = 0
+        self._paths: set[str] = set()
+
+    def __call__(self, method: str, path: str, status: int) -> None:
+        with self._lock:
+            self._count += 1
+            self._paths.add(path)
+            count, lists = self._count, len(self._paths)
+        self._progress.update(f"{count} API request(s): {method} {path} -> {status}",
+                              f"read: {count} API request(s) so far, {lists} list endpoint(s); "
+                              f"last {method} {path} -> {status}")
+
+    def end(self) -> None:
+        self._progress.end()
+
+
+def read_progress() -> ReadProgress:
+    return ReadProgress()
 
 
 def end_progress(hook: Any) -> None:
     if hook is not None:
-        click.echo("\r" + " " * 78 + "\r", err=True, nl=False)
+        hook.end()
 
 
 def render_plan(plan: Any, fmt: str) -> str:
@@ -85,8 +112,7 @@ def render_plan(plan: Any, fmt: str) -> str:
         return render.to_json(plan)
     if fmt == "markdown":
         return render.to_markdown(plan)
-    color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-    return render.to_text(plan, color=color)
+    return render.to_text(plan, color=console.color_enabled(sys.stdout))
 
 
 BULK_MAX_ROWS = click.option(

@@ -11,6 +11,7 @@ from reconciler.cli.common import (
     ONLY,
     end_progress,
     load_settings,
+    note,
     read_progress,
     read_workers,
     reader_for,
@@ -19,7 +20,14 @@ from reconciler.cli.common import (
 from reconciler.errors import ReconcilerError
 
 
-@click.command()
+EXAMPLES = """\b
+Examples:
+  greenhouse-reconciler export --out org/
+  greenhouse-reconciler export --out org/ --only department --only office
+"""
+
+
+@click.command(epilog=EXAMPLES)
 @click.option("--out", "out", default=".", show_default=True, type=click.Path(file_okay=False),
               help="Directory to write the manifests into (created if missing; files of the same name are replaced).")
 @click.option("--only", "only", multiple=True, type=ONLY, metavar="TYPE",
@@ -42,7 +50,7 @@ def export(out: str, only: Sequence[str]) -> None:
                 live = read_for_export(reader, sections, acting_user_id=settings.user_id, workers=workers)
             finally:
                 end_progress(hook)
-            click.echo(f"Read the live organisation with {reader.request_count} API request(s).", err=True)
+            note(f"Read the live organisation with {reader.request_count} API request(s).")
         result = export_documents(live, sections, api_url=settings.api_url)
         target = Path(out)
         try:
@@ -51,9 +59,9 @@ def export(out: str, only: Sequence[str]) -> None:
             raise UsageError(f"cannot create {out}: {e.strerror}") from None
         for name, text in result.documents.items():
             write_file(str(target / name), text)
-            click.echo(f"Wrote {target / name}", err=True)
-        for note in result.notes:
-            click.echo(f"Note: {note}", err=True)
+            note(f"Wrote {target / name}")
+        for text in result.notes:
+            note(f"Note: {text}")
     except ReconcilerError as e:
         fail(e)
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import click
-
-from reconciler.cli.common import end_progress, load_settings, read_progress, read_workers, reader_for
+from reconciler.cli.common import end_progress, load_settings, note, read_progress, read_workers, reader_for
 
 
 def make_plan(paths: Sequence[str], only: Sequence[str], *, fingerprints: bool = False,
@@ -65,7 +63,7 @@ def make_plan(paths: Sequence[str], only: Sequence[str], *, fingerprints: bool =
             reading.settle()
         finally:
             end_progress(hook)
-        click.echo(f"Read the live organisation with {reader.request_count} API request(s).", err=True)
+        note(f"Read the live organisation with {reader.request_count} API request(s).")
     if isinstance(planned, Exception):
         raise planned
     return planned, settings

@@ -9,12 +9,19 @@ import click
 from reconciler.cli.app import fail
 
 
-@click.group()
+SERVE_EXAMPLES = """\b
+Examples:
+  greenhouse-reconciler sandbox serve --seed examples/sandbox-seed.json --port 8765
+  greenhouse-reconciler sandbox serve --port 8765 --rate-limit 75/30 --faults '429x3@GET /v3/departments'
+"""
+
+
+@click.group(epilog=SERVE_EXAMPLES)
 def sandbox() -> None:
     """The local Harvest v3 emulator used by the demo, the tests and the benchmarks."""
 
 
-@sandbox.command("serve")
+@sandbox.command("serve", epilog=SERVE_EXAMPLES)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8765, show_default=True, type=int, help="Port to listen on (0 = any free port).")
 @click.option("--seed", "seed", type=click.Path(exists=True, dir_okay=False), help="Seed JSON file.")

@@ -7,7 +7,14 @@ import json
 import click
 
 
-@click.command()
+EXAMPLES = """\b
+Examples:
+  greenhouse-reconciler schema > manifest.schema.json
+  greenhouse-reconciler schema --plan > plan.schema.json
+"""
+
+
+@click.command(epilog=EXAMPLES)
 @click.option("--plan", "plan_schema", is_flag=True,
               help="Print the plan JSON Schema (plan --format json, plan --out) instead; see docs/plan-json.md.")
 def schema(plan_schema: bool) -> None:

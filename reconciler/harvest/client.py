@@ -8,7 +8,11 @@ Contract (see docs/harvest-client.md for the reasons):
   until `X-RateLimit-Reset`, else after a back-off. GETs are also retried on 500/502/503/504 and on
   transport errors. A write whose outcome is unknown (sent, then no reliable answer) is never
   repeated: it raises `OutcomeUnknownError` at once and the caller re-reads.
-- Every exception names `METHOD /path` (never the host or the query) and contains no secret.
+- Every exception names `METHOD /path` (never the query) and contains no secret. A request that got no
+  answer also names where it went (`GET https://host/v3/path`), and connection failures that retrying
+  cannot fix (refused, DNS, TLS: `policy.unfixable`) fail at once, naming `host:port` and the setting.
+- `-v` (INFO) logs each exchange (hooks), every retry and wait with its reason and length; a wait of
+  `console.LONG_WAIT` seconds or more is logged at NOTICE, which the CLI always shows (except `-q`).
 - httpx owns the transport: without an injected one, it reads the environment (`trust_env`:
   HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY, SSL_CERT_FILE, SSL_CERT_DIR), except that loopback
   hosts (the sandbox) are mounted direct, so a proxy in the environment never intercepts them. An
@@ -48,15 +52,17 @@ from .policy import (
     Backoff,
     RateLimitGate,
     describe,
+    log_wait,
     nothing_was_sent,
     reset_wait,
     retry_after,
+    unfixable,
 )
 from .responses import Redactor, decode_body, error_detail, next_link
 from .results import WriteResult
 from .settings import USER_AGENT, Settings, is_loopback_host
 
-log = logging.getLogger("reconciler.harvest")
+log = logging.getLogger(__name__)
 
 MAX_PER_PAGE = 500
 """Harvest's per_page maximum (default there is 100) [2nd]."""
@@ -104,6 +110,8 @@ class HarvestReader:
         self._max_retries = max_retries
         self._per_page = per_page
         self._backoff = Backoff(rng)
+        #: Set by a connection failure retrying cannot fix: later requests fail at once with the same message.
+        self._unreachable: str | None = None
         if auth is not None and auth.settings != settings:
             raise UsageError("the shared auth was made for other Harvest settings")
         self._api = httpx.URL(settings.api_url)
@@ -232,6 +240,8 @@ class HarvestReader:
         if write and not self._writes_allowed:
             raise UsageError(f"{type(self).__name__} is read-only: refusing {method} {url.path}")
         path = url.path or "/"
+        if self._unreachable is not None:  # refused, DNS or TLS before: every later request would fail alike
+            raise TransportError(self._unreachable)
         content = _json_bytes(method, path, json)
         headers = {"Content-Type": "application/json"} if content is not None else None
         attempt = 0
@@ -249,7 +259,7 @@ class HarvestReader:
                 if not exc.retryable or attempt >= self._max_retries:
                     raise
                 wait = exc.retry_after if exc.retry_after is not None else self._backoff.delay(attempt)
-                self._pause(wait, f"token endpoint answered {exc.status}", method, path)
+                self._pause(wait, f"the token endpoint answered {exc.status}", method, path, attempt)
                 attempt += 1
                 continue
             except httpx.TransportError as exc:
@@ -257,11 +267,15 @@ class HarvestReader:
                 cause = self._redact(describe(exc))
                 if write and not unsent:
                     raise OutcomeUnknownError(method, path, cause) from None
+                permanent = unfixable(exc) if unsent else None
+                if permanent is not None:
+                    self._unreachable = self._redact(self._cannot_connect(exc, method, url, permanent, attempt))
+                    raise TransportError(self._unreachable) from None
                 if attempt >= self._max_retries:
                     raise TransportError(
-                        f"{method} {path} -> no answer after {attempt + 1} attempt(s) ({cause})"
+                        f"{method} {_where(url)} -> no answer after {attempt + 1} attempt(s) ({cause})"
                     ) from None
-                self._pause(self._backoff.delay(attempt), cause, method, path)
+                self._pause(self._backoff.delay(attempt), f"no answer ({cause}); back-off", method, path, attempt)
                 attempt += 1
                 continue
             except httpx.InvalidURL as exc:
@@ -277,12 +291,12 @@ class HarvestReader:
                 return response
             if status == 429 and attempt < self._max_retries:
                 now = self._clock()
-                wait = retry_after(response, now)
+                wait, why = retry_after(response, now), "rate limit (429 with Retry-After)"
                 if wait is None:
-                    wait = reset_wait(response, now)
+                    wait, why = reset_wait(response, now), "rate limit (429; until X-RateLimit-Reset)"
                 if wait is None:
-                    wait = self._backoff.delay(attempt)
-                self._pause(wait, "429 Too Many Requests", method, path)
+                    wait, why = self._backoff.delay(attempt), "rate limit (429 with no Retry-After; back-off)"
+                self._pause(wait, why, method, path, attempt)
                 self._gate.clear()
                 attempt += 1
                 continue
@@ -290,7 +304,8 @@ class HarvestReader:
                 message, _ = error_detail(response)
                 raise OutcomeUnknownError(method, path, self._redact(f"server answered {status}: {message}"))
             if status in RETRYABLE_GET_STATUSES and attempt < self._max_retries:
-                self._pause(self._backoff.delay(attempt), f"server answered {status}", method, path)
+                self._pause(self._backoff.delay(attempt), f"the server answered {status}; back-off", method, path,
+                            attempt)
                 attempt += 1
                 continue
             raise self._status_error(method, path, response)
@@ -305,6 +320,8 @@ class HarvestReader:
                         "credential may use this endpoint; if other processes use the same credential, their "
                         "tokens revoke this one: give each concurrent job its own credential, see "
                         "docs/harvest-client.md section 2)")
+        if response.status_code == 404 and self._api.path.rstrip("/").endswith("/v3"):
+            message += f" ({V3_HINT})"
         clean = [(self._redact(f), self._redact(m)) for f, m in errors]
         kind = AuthError if response.status_code in (401, 403) else ApiError
         return kind(method, path, response.status_code, message, clean)
@@ -316,9 +333,30 @@ class HarvestReader:
             return False
         return self._hooks.is_token_request(request)
 
-    def _pause(self, seconds: float, reason: str, method: str, path: str) -> None:
-        log.info("%s %s: %s; retrying in %.1f s", method, path, reason, seconds)
+    def _pause(self, seconds: float, reason: str, method: str, path: str, attempt: int) -> None:
+        """Say the wait before retry `attempt + 1` (console: INFO, NOTICE from LONG_WAIT seconds), then sleep."""
+        log_wait(max(0.0, seconds), self._redact(reason),
+                 f"{method} {path} (retry {attempt + 1} of at most {self._max_retries})")
         self._sleep(max(0.0, seconds))
+
+    def _cannot_connect(self, exc: httpx.TransportError, method: str, url: httpx.URL, reason: str,
+                        attempt: int) -> str:
+        """`GET https://harvest.example/v3/departments: cannot connect to harvest.example:443 (connection
+        refused); ...`: the failed request (the token request when that is what failed), its host and port,
+        the setting that names them, and that it was not retried."""
+        try:
+            failed = exc.request
+        except RuntimeError:
+            failed = None
+        target = failed.url if failed is not None else url
+        port = target.port or (443 if target.scheme == "https" else 80)
+        token = failed is not None and self._hooks.is_token_request(failed)
+        what = f"{method} {_where(url)}"
+        if token:
+            what = f"POST {_where(target)} (the token request for {method} {url.path or '/'})"
+        setting = "GREENHOUSE_TOKEN_URL" if token else "GREENHOUSE_API_URL"
+        return (f"{what}: cannot connect to {target.host}:{port} ({reason}); check {setting}; not retried, as "
+                f"retrying cannot fix this ({attempt + 1} attempt(s))")
 
     def _fetch_text(self, url: str) -> str:
         response = self._exchange("GET", self._url(url, absolute_ok=True))
@@ -384,6 +422,15 @@ class HarvestClient(HarvestReader):
         except UnicodeDecodeError:
             body = None
         return WriteResult(status=response.status_code, body=body)
+
+
+V3_HINT = ("GREENHOUSE_API_URL ends in /v3, but paths are /v3/... under it: set it without /v3, e.g. "
+           "https://harvest.greenhouse.io")
+
+
+def _where(url: httpx.URL) -> str:
+    """Where a request went, for a message: scheme, host, port and path; never the query (cursors)."""
+    return str(url.copy_with(query=None, fragment=None))
 
 
 def _unbind(response: httpx.Response) -> None:

@@ -13,7 +13,9 @@ What hooks cannot do is send a request again, so the retry loop stays in `client
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +24,11 @@ import httpx
 from reconciler.errors import UsageError
 
 from .policy import RateLimitGate
+
+log = logging.getLogger(__name__)
+
+_SENT_AT = "reconciler.sent_at"
+"""Request extension holding the monotonic time the request left (for the -v duration); httpcore ignores it."""
 
 RequestHook = Callable[[str, str, int], None]
 """Called with (method, path, status) after each API exchange that got an answer (not the token)."""
@@ -68,6 +75,11 @@ class ClientHooks:
         """The `event_hooks=` mapping for `httpx.Client`: guard, then throttle, then count; then observe."""
         return {"request": [self.refuse_writes, self.wait_for_window, self.count], "response": [self.observe]}
 
+    @staticmethod
+    def _duration(request: httpx.Request) -> str:
+        sent = request.extensions.get(_SENT_AT)
+        return f"{time.monotonic() - sent:.2f} s" if isinstance(sent, float) else "?"
+
     def is_token_request(self, request: httpx.Request) -> bool:
         return request.method == "POST" and same_endpoint(request.url, self._token)
 
@@ -92,7 +104,7 @@ class ClientHooks:
         """
         if not self.is_api_request(request):
             return
-        self._gate.acquire(self._sleep)
+        self._gate.acquire(self._sleep, f"{request.method} {request.url.path}")
 
     def count(self, request: httpx.Request) -> None:
         """Count the request as an API request or a token request (others, e.g. result files: neither)."""
@@ -101,12 +113,17 @@ class ClientHooks:
                 self.token_requests += 1
             elif self.is_api_request(request):
                 self.api_requests += 1
+        request.extensions[_SENT_AT] = time.monotonic()
 
     # -- response hooks --------------------------------------------------------------------------
 
     def observe(self, response: httpx.Response) -> None:
-        """After an API answer: take its request out of flight, remember its rate-limit headers, tell `on_request`."""
+        """After an answer: log it (-v: method, path, status, duration; never a header or a body); for an API
+        answer also take its request out of flight, remember its rate-limit headers, tell `on_request`."""
         request = response.request
+        if log.isEnabledFor(logging.INFO):
+            log.info("%s %s -> %d (%s)", request.method, request.url.path or "/", response.status_code,
+                     self._duration(request))
         if not self.is_api_request(request):
             return
         self._gate.release(response)

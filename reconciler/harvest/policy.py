@@ -13,14 +13,19 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import socket
+import ssl
 import threading
 from collections.abc import Callable
 
 import httpx
 
+from reconciler.console import LONG_WAIT, NOTICE
+from reconciler.console import seconds as console_seconds
+
 from .responses import header_float
 
-log = logging.getLogger("reconciler.harvest")
+log = logging.getLogger(__name__)
 
 BACKOFF_BASE = 0.5
 """First back-off step in seconds; doubled per attempt."""
@@ -43,9 +48,39 @@ NOTHING_SENT: tuple[type[Exception], ...] = (
 )
 
 
+def log_wait(seconds: float, reason: str, what: str) -> None:
+    """Say a wait: "Waiting 15 s: rate limit (429 with Retry-After) on GET /v3/users". At NOTICE (shown
+    unless -q) when it lasts `console.LONG_WAIT` seconds or more, else at INFO (-v)."""
+    level = NOTICE if seconds >= LONG_WAIT else logging.INFO
+    if log.isEnabledFor(level):
+        log.log(level, "Waiting %s: %s%s", console_seconds(seconds), reason, f" on {what}" if what else "")
+
+
 def nothing_was_sent(exc: Exception) -> bool:
     """True when the exception proves the request never reached the server (safe to repeat a write)."""
     return isinstance(exc, NOTHING_SENT)
+
+
+def unfixable(exc: BaseException) -> str | None:
+    """Why retrying `exc` cannot help, or None when it may: a refused connection, a host name that does
+    not resolve (DNS), a TLS handshake or certificate failure. Read from the OSError httpx chains under
+    its `ConnectError` (`raise ... from`). A TLS connection closed mid-handshake (EOF) is not in the list:
+    a dropped connection may be transient. Timeouts, resets and dropped connections are retried."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            detail = ": ".join(str(x) for x in (current.reason, current.verify_message) if x) or str(current)
+            return f"TLS certificate not accepted ({detail}; a CA bundle can be named by SSL_CERT_FILE)"
+        if isinstance(current, ssl.SSLError) and not isinstance(current, (ssl.SSLEOFError, ssl.SSLZeroReturnError)):
+            return f"TLS handshake failed: {current.reason or current}"
+        if isinstance(current, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(current, socket.gaierror):
+            return f"DNS: the host name does not resolve: {current.strerror or current}"
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def describe(exc: Exception) -> str:
@@ -161,11 +196,12 @@ class RateLimitGate:
         with self._cond:
             return self._in_flight
 
-    def acquire(self, sleep: Callable[[float], None]) -> float:
+    def acquire(self, sleep: Callable[[float], None], what: str = "") -> float:
         """Wait until one more API request may go out, then count it in flight; returns the seconds slept.
 
         Waiting for an in-flight request's answer blocks on the gate itself; waiting for a window's reset
-        uses `sleep` (the client's injected sleep), outside the lock.
+        uses `sleep` (the client's injected sleep), outside the lock, and is logged (`what` names the
+        request, "GET /v3/users"): at INFO, and at NOTICE (shown without -v) from `console.LONG_WAIT` s.
         """
         slept = 0.0
         while True:
@@ -184,7 +220,7 @@ class RateLimitGate:
                     continue
                 wait = self._reset_at - now if self._reset_at is not None else 0.0
             if wait > 0:
-                log.info("rate-limit window spent; waiting %.1f s for its reset", wait)
+                log_wait(wait, "rate limit (the window is spent; until X-RateLimit-Reset)", what)
                 sleep(wait)
                 slept += wait
 

@@ -10,6 +10,7 @@ carry no trailing slash. The client secret is excluded from `repr` so that a pri
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from reconciler.errors import UsageError
 
 USER_AGENT = f"greenhouse-reconciler/{__version__}"
 """Sent on every request, the token request included."""
+
+log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://harvest.greenhouse.io"
 DEFAULT_TOKEN_URL = "https://auth.greenhouse.io/token"
@@ -74,19 +77,25 @@ class Settings:
         """Read GREENHOUSE_* variables; a missing or empty required one is a UsageError naming all of them.
 
         GREENHOUSE_USER_ID is optional: unset or empty means no `sub` (the credential's service user).
+        A GREENHOUSE_API_URL ending in `/v3` is logged as a warning: paths are `/v3/...` under it, so every
+        request would go to `/v3/v3/...` (and get 404, whose message repeats the hint).
         """
         missing = [name for name, _ in _REQUIRED if not env.get(name, "").strip()]
         if missing:
             raise UsageError(
                 "missing environment variable(s): " + ", ".join(missing) + " (Harvest v3 OAuth client credentials)"
             )
-        return cls(
+        settings = cls(
             client_id=env["GREENHOUSE_CLIENT_ID"],
             client_secret=env["GREENHOUSE_CLIENT_SECRET"],
             user_id=env.get("GREENHOUSE_USER_ID", "").strip() or None,
             api_url=env.get("GREENHOUSE_API_URL", "").strip() or DEFAULT_API_URL,
             token_url=env.get("GREENHOUSE_TOKEN_URL", "").strip() or DEFAULT_TOKEN_URL,
         )
+        if httpx.URL(settings.api_url).path.rstrip("/").endswith("/v3"):
+            log.warning("GREENHOUSE_API_URL (%s) ends in /v3, but paths are /v3/... under it: set it without /v3, "
+                        "e.g. %s", settings.api_url, DEFAULT_API_URL)
+        return settings
 
 
 def is_loopback_host(host: str) -> bool:

@@ -236,10 +236,10 @@ def test_stopping_ends_reads_under_way_and_every_future_says_so() -> None:
             self.first = threading.Event()
 
         def list(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-            yield {"id": 1}
+            yield {"id": 1, "name": "One"}
             self.first.set()
             self.go.wait(10)
-            yield {"id": 2}
+            yield {"id": 2, "name": "Two"}
 
         def list_all(self, path: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
             return list(self.list(path, params))

@@ -168,7 +168,7 @@ def test_transport_errors_beyond_max_retries_are_a_transport_error() -> None:
     api.script("GET", "/v3/departments", *[httpx.ConnectError("connection refused") for _ in range(4)])
     with pytest.raises(TransportError) as info:
         client(api, clock, max_retries=3).get("/v3/departments")
-    assert str(info.value) == ("GET /v3/departments -> no answer after 4 attempt(s) "
+    assert str(info.value) == ("GET http://127.0.0.1/v3/departments -> no answer after 4 attempt(s) "
                                "(ConnectError: connection refused)")
 
 
@@ -228,7 +228,7 @@ def test_a_write_that_never_connects_ends_as_a_transport_error() -> None:
     clock = FakeClock(NOW)
     api = FakeApi()
     api.script("DELETE", "/v3/candidate_tags/3", *[httpx.ConnectError("refused") for _ in range(3)])
-    with pytest.raises(TransportError, match="DELETE /v3/candidate_tags/3 -> no answer after 3"):
+    with pytest.raises(TransportError, match="DELETE http://127.0.0.1/v3/candidate_tags/3 -> no answer after 3"):
         client(api, clock, max_retries=2).delete("/v3/candidate_tags/3")
 
 
