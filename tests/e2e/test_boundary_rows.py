@@ -1,0 +1,74 @@
+"""Bad API answers through the real CLI: exit 1, a message naming method, path, row and field, no write.
+
+The real sandbox server runs in a subprocess (tests/e2e/conftest.py); a scripted server in front of it
+(tests/fuzz_api/server.py) passes every request on and corrupts one list answer; the CLI runs in a
+subprocess against that server. The sandbox's own request log proves that nothing was written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.e2e.conftest import Server, cli
+from tests.fuzz_api.corrupt import DELETE, body_set, elsewhere, field_set
+from tests.fuzz_api.server import AnswerServer, Corruption, http_upstream, serving
+from tests.harness import Rig
+
+pytestmark = pytest.mark.e2e
+
+DEPARTMENTS = "/v3/departments"
+
+
+@pytest.fixture
+def front(server: Server) -> Iterator[AnswerServer]:
+    with serving(http_upstream(server.url)) as answers:
+        yield answers
+
+
+def run(front: AnswerServer, server: Server, corruption: Corruption, command: str) -> tuple[int, str]:
+    front.reset(corruption)
+    server.clear()
+    args = ("plan", "examples/") if command == "plan" else ("apply", "examples/", "--yes")
+    done = cli(*args, env=server.env(GREENHOUSE_API_URL=front.url, GREENHOUSE_TOKEN_URL=f"{front.url}/token"))
+    assert "Traceback" not in done.stderr
+    assert server.writes() == [] and front.writes() == []
+    return done.code, done.stderr
+
+
+@pytest.mark.parametrize("command", ["plan", "apply"])
+def test_a_department_row_without_id_stops_plan_and_apply(front: AnswerServer, server: Server, command: str) -> None:
+    code, stderr = run(front, server, field_set(DEPARTMENTS, 2, "id", DELETE), command)
+    assert code == 1
+    assert 'Error: GET /v3/departments: row 2: field "id" is missing' in stderr
+
+
+@pytest.mark.parametrize("command", ["plan", "apply"])
+def test_a_wrong_typed_parent_id_stops_plan_and_apply(front: AnswerServer, server: Server, command: str) -> None:
+    code, stderr = run(front, server, field_set(DEPARTMENTS, 3, "parent_id", "x"), command)
+    assert code == 1
+    with Rig().reader() as reader:  # the same emulator, in-process: which department the list answers fourth
+        fourth = reader.list_all(DEPARTMENTS)[3]["id"]
+    assert f'Error: GET /v3/departments: row 3 (id {fourth}): field "parent_id" must be an integer or null, got "x"' in stderr
+
+
+@pytest.mark.parametrize("command", ["plan", "apply"])
+def test_a_list_answer_that_is_not_an_array_stops_plan_and_apply(front: AnswerServer, server: Server, command: str) -> None:
+    code, stderr = run(front, server, body_set(DEPARTMENTS, b'{"departments": []}'), command)
+    assert code == 1
+    assert "Error: GET /v3/departments -> 200: expected a JSON array from a list endpoint, got dict" in stderr
+
+
+@pytest.mark.parametrize("command", ["plan", "apply"])
+def test_a_next_link_to_another_host_is_refused_and_nothing_is_sent_there(front: AnswerServer, server: Server,
+                                                                         command: str) -> None:
+    # The other host is a server of its own on another loopback address, passing requests on to the sandbox:
+    # had the client followed the link, that server would have seen the request.
+    with serving(http_upstream(server.url), host="127.0.0.2") as other:
+        code, stderr = run(front, server, elsewhere(DEPARTMENTS, other.url), command)
+        assert other.requests == []
+    assert code == 1
+    assert ('Error: GET /v3/departments -> 200: refusing the next page: its Link rel="next" points to another host '
+            "(or scheme or port) than the API's") in stderr
+    assert "127.0.0.2" not in stderr
