@@ -171,11 +171,11 @@ class Sandbox:
         return self._v3(method, path, pairs, hdrs, body)
 
     def _record(self, method: str, path: str, pairs: list[tuple[str, str]], status: int, body: Any,
-                fault: str | None = None, lost_status: int | None = None) -> None:
+                fault: str | None = None, lost_status: int | None = None, latency: float = 0.0) -> None:
         query: dict[str, str] = {}
         for key, value in pairs:
             query[key] = f"{query[key]},{value}" if key in query else value
-        self._log.append(LoggedRequest(method, path, query, status, body, fault, lost_status))
+        self._log.append(LoggedRequest(method, path, query, status, body, fault, lost_status, latency))
 
     def _headers(self, extra: Mapping[str, str]) -> dict[str, str]:
         self._counter += 1
@@ -219,10 +219,10 @@ class Sandbox:
                 if kind == "429":
                     extra["Retry-After"] = f"{decision.retry_after:g}"  # 1 -> "1", 0.05 -> "0.05"
                 error = ApiError(int(kind), f"Injected fault: HTTP {kind}")
-                self._record(method, path, pairs, int(kind), _loggable(body), kind)
+                self._record(method, path, pairs, int(kind), _loggable(body), kind, latency=decision.latency)
                 return _error(error, self._headers(extra))
             if kind == "drop_before":
-                self._record(method, path, pairs, 0, _loggable(body), kind)
+                self._record(method, path, pairs, 0, _loggable(body), kind, latency=decision.latency)
                 raise DroppedConnection(committed=False)
             self._background()  # a latency fault may have let the clock move
             try:
@@ -234,9 +234,9 @@ class Sandbox:
                 logged = _loggable(body)
             headers = self._headers({**limit_headers, **headers})
             if kind == "drop_after":
-                self._record(method, path, pairs, 0, logged, kind, lost_status=status)
+                self._record(method, path, pairs, 0, logged, kind, lost_status=status, latency=decision.latency)
                 raise DroppedConnection(committed=True)
-            self._record(method, path, pairs, status, logged)
+            self._record(method, path, pairs, status, logged, latency=decision.latency)
             return status, headers, payload
 
     def _dispatch(self, method: str, path: str, pairs: list[tuple[str, str]], hdrs: dict[str, str],

@@ -15,7 +15,8 @@ class LoggedRequest:
     `body` is the parsed JSON body, the form fields of `/token` (secrets removed), or None;
     `fault` names the injected fault that hit the request, if any; `lost_status` is, for a request
     dropped after processing (`drop_after`), the status of the answer that was produced and never sent
-    (2xx: the write was committed although the client got no reply), None for every other request.
+    (2xx: the write was committed although the client got no reply), None for every other request;
+    `latency` is the delay a latency fault added before the request was handled, in seconds (0.0: none).
     """
 
     method: str
@@ -25,6 +26,7 @@ class LoggedRequest:
     body: Any
     fault: str | None = None
     lost_status: int | None = None
+    latency: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -35,4 +37,5 @@ class LoggedRequest:
             "body": self.body,
             "fault": self.fault,
             "lost_status": self.lost_status,
+            "latency": self.latency,
         }

@@ -205,6 +205,7 @@ def test_latency_waits_through_the_injected_sleep(seed: dict[str, Any], clock: F
     assert client.get("/v3/users").status_code == 200
     assert client.get("/v3/users").status_code == 200
     assert clock.sleeps == [0.25]
+    assert [r.latency for r in sb.log if r.path == "/v3/users"] == [0.25, 0.0]  # the log says which was delayed
 
 
 def test_faults_never_hit_token_or_admin_endpoints(seed: dict[str, Any], clock: FakeClock,

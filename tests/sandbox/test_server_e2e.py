@@ -70,7 +70,7 @@ def test_real_http_token_pagination_errors_and_request_log() -> None:
         assert client.post("/v3/candidate_tags", json={"name": "over-http"}).status_code == 201
         logged = client.get("/_sandbox/requests").json()
         assert {"method": "POST", "path": "/v3/candidate_tags", "query": {}, "status": 201,
-                "body": {"name": "over-http"}, "fault": None, "lost_status": None} in logged
+                "body": {"name": "over-http"}, "fault": None, "lost_status": None, "latency": 0.0} in logged
 
 
 def test_drop_after_closes_the_socket_after_committing() -> None:
