@@ -17,6 +17,7 @@ from typing import Any
 from reconciler.errors import RANK_SEMANTIC, Problem
 from reconciler.manifest.definitions import ObjectDef
 from reconciler.manifest.model import Entry, Limits, Policy, Source
+from reconciler.manifest.schema import Bad
 from reconciler.manifest.sections import definitions, section_defs
 from reconciler.manifest.text import PathKey, json_path
 from reconciler.manifest.yamlload import Document, Loc
@@ -33,8 +34,12 @@ class Merged:
     problems: list[Problem] = field(default_factory=list)
 
 
-def merge(docs: Iterable[tuple[Document, frozenset[tuple[str, int] | str]]]) -> Merged:
-    """Entries of every section and the merged policy, skipping parts with schema errors (`bad`)."""
+def merge(docs: Iterable[tuple[Document, frozenset[Bad]]]) -> Merged:
+    """Entries of every section and the merged policy, leaving out what has schema errors (`bad`).
+
+    An item with errors below some of its keys is kept without those keys (so the semantic checks still
+    see its name and its good references), unless a required key is among them; an item that is itself
+    malformed, a malformed section or policy block, is left out."""
     out = Merged()
     policy = _PolicyBuilder()
     for doc, bad in docs:
@@ -42,6 +47,7 @@ def merge(docs: Iterable[tuple[Document, frozenset[tuple[str, int] | str]]]) -> 
             continue
         by_item = _locs_by_item(doc)
         paths = _PathText()
+        broken: set[tuple[str, int, str]] = {b for b in bad if isinstance(b, tuple) and len(b) == 3}
         for section in REGISTRY.views.sections:
             if section not in doc.data:
                 continue
@@ -50,13 +56,33 @@ def merge(docs: Iterable[tuple[Document, frozenset[tuple[str, int] | str]]]) -> 
             if section in bad or not isinstance(items, list):
                 continue
             for index, item in enumerate(items):
-                if (section, index) not in bad:
-                    nested = by_item[(section, index)]
-                    out.entries[section].append(_entry(doc, section, index, item, nested, paths))
+                if (section, index) in bad:
+                    continue
+                if isinstance(item, dict) and broken:
+                    item = _without_bad_keys(section, index, item, broken)
+                    if item is None:
+                        continue
+                nested = by_item[(section, index)]
+                out.entries[section].append(_entry(doc, section, index, item, nested, paths))
         if "policy" in doc.data and "policy" not in bad and isinstance(doc.data["policy"], dict):
             policy.add(doc, doc.data["policy"])
     out.policy, out.problems = policy.result()
     return out
+
+
+def _without_bad_keys(
+    section: str, index: int, item: dict[str, Any], broken: set[tuple[str, int, str]]
+) -> dict[str, Any] | None:
+    """The item without its keys that have schema errors; None when one of them is required, or an identity
+    (`Prop.identity`: a key whose presence lets objects share a name or be matched, so leaving it out could
+    invent a duplicate)."""
+    bad_keys = {key for key in item if (section, index, key) in broken}
+    if not bad_keys:
+        return item
+    definition = section_defs()[section]
+    if any((p.required or getattr(p, "identity", False)) and p.name in bad_keys for p in definition.props):
+        return None
+    return {k: v for k, v in item.items() if k not in bad_keys}
 
 
 def _locs_by_item(doc: Document) -> Mapping[tuple[Any, Any], list[tuple[PathKey, Loc]]]:

@@ -10,12 +10,13 @@ policy is checked here: `prune: enforce` where the API cannot delete.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from reconciler.errors import RANK_SEMANTIC, Problem
 from reconciler.manifest.model import Entry, Policy, Source
-from reconciler.manifest.text import quote
+from reconciler.manifest.text import ascii_quote, quote
 from reconciler.resources.registry import REGISTRY
 
 #: (identity value compared, path relative to the entry, value as written)
@@ -58,20 +59,40 @@ def place(source: Source) -> str:
 def duplicates(
     entries: Iterable[Entry], keys: Callable[[Entry], Iterable[Key]], what: str, note: str = ""
 ) -> list[Problem]:
-    """Identities that occur twice: reported at the second place, naming the first."""
+    """Identities that occur twice: reported at the second place, naming the first. Strings are compared
+    after Unicode NFC normalisation (`composed`)."""
     first: dict[Any, tuple[Entry, str, Any]] = {}
     out: list[Problem] = []
     for entry in entries:
-        for key, rel, shown in keys(entry):
+        for raw, rel, shown in keys(entry):
+            key = composed(raw)
             if key not in first:
                 first[key] = (entry, rel, shown)
                 continue
             prior, prior_rel, prior_shown = first[key]
             where = place(prior.at(prior_rel))
-            same = f"first at {where}" if prior_shown == shown else f"same as {quote(prior_shown)} at {where}"
+            if prior_shown == shown:
+                same = f"first at {where}"
+            elif composed(prior_shown) == composed(shown):
+                same = (
+                    f"same as {ascii_quote(prior_shown)} at {where}, written here as {ascii_quote(shown)}: the two "
+                    "display alike and differ only in how accents are encoded (Unicode normalisation); retype one"
+                )
+            else:
+                same = f"same as {quote(prior_shown)} at {where}"
             same += f"; {note}" if note else ""
             out.append(Problem(RANK_SEMANTIC, str(entry.at(rel)), f"duplicate {what} {quote(shown)} ({same})"))
     return out
+
+
+def composed(key: Any) -> Any:
+    """An identity key with its strings in Unicode NFC: "Cafe\u0301" and "Caf\u00e9" are one name to a
+    person (they display alike), so they are one identity for the duplicate checks. ASCII is left as is."""
+    if isinstance(key, str):
+        return key if key.isascii() else unicodedata.normalize("NFC", key)
+    if isinstance(key, tuple):
+        return tuple(composed(k) for k in key)
+    return key
 
 
 def by_field(name: str) -> Callable[[Entry], Iterable[Key]]:

@@ -11,11 +11,17 @@ Contract:
   `examples/users.yaml`.
 * Refused with a rank-0 problem: unreadable files, files over 10 MB, binary files (NUL bytes),
   UTF-16/32, bytes that are not UTF-8. A UTF-8 byte-order mark is accepted and dropped.
+* Nothing named like a manifest is skipped silently: below a directory, a `*.yaml` / `*.yml` entry
+  that is a broken symbolic link (or a link loop), a directory (or a link to one), or anything but a
+  regular file (a FIFO, a socket, a device) is a rank-0 problem naming it. A missing `policy.yaml`
+  would otherwise drop the protect lists and limits without a word. Such a directory is not entered.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,13 +59,16 @@ def discover(paths: Sequence[str | os.PathLike[str]]) -> tuple[list[ManifestFile
         shown = os.fspath(given)
         path = Path(shown)
         if path.is_dir():
-            files = list(_walk(path, shown))
-            if not files:
+            before = len(problems)
+            files = _walk(path, shown, problems)
+            if not files and len(problems) == before:
                 problems.append(Problem(RANK_FILE, shown, "no manifest files (*.yaml, *.yml) in this directory"))
             for f in files:
                 found.setdefault(_identity(f.path), f)
         elif path.is_file():
             found.setdefault(_identity(path), ManifestFile(shown, path))
+        elif path.is_symlink():
+            problems.append(Problem(RANK_FILE, shown, _broken_link(path)))
         elif path.exists():
             problems.append(Problem(RANK_FILE, shown, "not a regular file or a directory"))
         else:
@@ -68,19 +77,70 @@ def discover(paths: Sequence[str | os.PathLike[str]]) -> tuple[list[ManifestFile
     return ordered, problems
 
 
-def _walk(root: Path, shown: str) -> list[ManifestFile]:
+def _walk(root: Path, shown: str, problems: list[Problem]) -> list[ManifestFile]:
+    """The manifest files below `root`; what is named like one but cannot be read as one goes to `problems`."""
     out: list[ManifestFile] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        visible = sorted(d for d in dirnames if not d.startswith("."))
+        dirnames[:] = []
+        for name in visible:
+            real = Path(dirpath) / name
+            if not name.lower().endswith(SUFFIXES):
+                if not real.is_symlink():  # symlinked directories are not followed (documented above)
+                    dirnames.append(name)
+                continue
+            what = "a symbolic link to a directory" if real.is_symlink() else "a directory"
+            problems.append(
+                Problem(RANK_FILE, _shown(shown, root, real),
+                        f"{what}, named like a manifest file: rename it (manifest files are regular *.yaml files)")
+            )
         for name in sorted(filenames):
             if name.startswith(".") or not name.lower().endswith(SUFFIXES):
                 continue
             real = Path(dirpath) / name
-            if not real.is_file():
-                continue
-            display = os.path.normpath(os.path.join(shown, os.path.relpath(real, root)))
-            out.append(ManifestFile(display, real))
+            display = _shown(shown, root, real)
+            if real.is_file():
+                out.append(ManifestFile(display, real))
+            elif real.is_symlink() and not real.exists():
+                problems.append(Problem(RANK_FILE, display, _broken_link(real)))
+            else:
+                problems.append(
+                    Problem(RANK_FILE, display, f"{_kind(real)}, not a regular file: a manifest must be a regular file")
+                )
     return out
+
+
+def _shown(shown: str, root: Path, real: Path) -> str:
+    return os.path.normpath(os.path.join(shown, os.path.relpath(real, root)))
+
+
+def _broken_link(path: Path) -> str:
+    """Why a symbolic link cannot be followed: its target is missing, or it is a loop of links."""
+    try:
+        target = os.readlink(path)
+    except OSError:  # pragma: no cover - it was a symlink a moment ago
+        return "a broken symbolic link: remove it or restore its target"
+    try:
+        path.stat()
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            return f"a symbolic link loop (it points to {target!r}, which leads back to itself): remove it"
+    return f"a broken symbolic link: its target {target!r} does not exist; remove the link or restore the file"
+
+
+def _kind(path: Path) -> str:
+    """What a non-regular directory entry is, in words."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:  # pragma: no cover - it existed a moment ago
+        return "not readable"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"  # pragma: no cover - directories are dirnames, files are read
 
 
 def _identity(path: Path) -> str:

@@ -1,9 +1,11 @@
 """`load(paths) -> Manifest`: every offline check, in order, collecting every problem.
 
-Order and ranks: file-level refusals (0), YAML syntax and duplicate keys (1), the JSON Schema (2),
-semantic checks (3). A file that cannot be read or parsed contributes no values; an item with a
-schema error is left out of the semantic checks (so one mistake is reported once, and the checks
-never see malformed data). The result exists only when there is no problem at all.
+Order and ranks: file-level refusals (0), YAML syntax and duplicate keys (1), the JSON Schema and the
+name rules of `names.py` (2), semantic checks (3). A file that cannot be read or parsed contributes no
+values. An item with schema errors still takes part in the semantic checks with the keys that have
+none (so its duplicate name is reported beside its wrongly typed `parent`), unless what is left lacks
+a required key or the item itself is malformed: the checks never see a malformed value, and one
+mistake is reported once. The result exists only when there is no problem at all.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 from reconciler.errors import ManifestError, Problem
+from reconciler.manifest import names
 from reconciler.manifest.build import merge
 from reconciler.manifest.checks import check
 from reconciler.manifest.files import FileText, discover, read_text
@@ -119,6 +122,7 @@ def _load_early(
     for doc in docs:
         result = validate(doc)
         problems.extend(result.problems)
+        problems.extend(names.check(doc))
         checked.append((doc, result.bad))
     merged = merge(checked)
     problems.extend(merged.problems)

@@ -181,13 +181,19 @@ def _compile(fragment: Mapping[str, Any], defs: Mapping[str, Callable[[Any], boo
     return check
 
 
+Bad = tuple[str, int] | tuple[str, int, str] | str
+"""A place `SchemaResult.bad` marks (see there)."""
+
+
 @dataclass(frozen=True)
 class SchemaResult:
     """The schema problems of one document, and which parts they make unusable for later checks."""
 
     problems: tuple[Problem, ...]
-    #: (section, index) of items with a schema error; a bare section name when the section itself is bad.
-    bad: frozenset[tuple[str, int] | str]
+    #: Where the errors are: (section, index, key) for an error below one key of an item, (section, index)
+    #: for an error of the item itself (its type, a missing required key), a bare section name when the
+    #: section itself is bad, "*" when the whole document is.
+    bad: frozenset[Bad]
 
 
 def validate(doc: Document) -> SchemaResult:
@@ -198,7 +204,7 @@ def validate(doc: Document) -> SchemaResult:
     if quick is not None and quick(doc.data):  # sure to be valid: no need to collect (no) errors
         return SchemaResult((), frozenset())
     problems: list[Problem] = []
-    bad: set[tuple[str, int] | str] = set()
+    bad: set[Bad] = set()
     errors = sorted(_validator().iter_errors(doc.data), key=lambda e: [str(p) for p in e.absolute_path])
     suggested: set[tuple[PathKey, str]] = set()
     pending_required: list[tuple[PathKey, str]] = []
@@ -224,12 +230,14 @@ def validate(doc: Document) -> SchemaResult:
     return SchemaResult(tuple(problems), frozenset(bad))
 
 
-def _mark_bad(path: PathKey, bad: set[tuple[str, int] | str]) -> None:
+def _mark_bad(path: PathKey, bad: set[Bad]) -> None:
     if not path:
         bad.add("*")
         return
     section = str(path[0])
-    if len(path) >= 2 and isinstance(path[1], int):
+    if len(path) >= 3 and isinstance(path[1], int) and isinstance(path[2], str):
+        bad.add((section, path[1], path[2]))
+    elif len(path) >= 2 and isinstance(path[1], int):
         bad.add((section, path[1]))
     else:
         bad.add(section)
@@ -279,6 +287,25 @@ def _got(value: Any) -> str:
     return type(value).__name__  # pragma: no cover - documents hold only the kinds above
 
 
+_BOOLEAN_WORDS = frozenset({"true", "false", "yes", "no", "on", "off", "y", "n"})
+
+
+def _unquote_hint(value: str, kinds: list[Any]) -> str:
+    """How to write a quoted (or YAML 1.2 plain) string as the number or boolean that was expected."""
+    text = value.strip()
+    if "boolean" in kinds and text.lower() in _BOOLEAN_WORDS:
+        return " (write true or false)"
+    if "integer" in kinds and text.isascii() and text.lstrip("+-").isdigit():
+        return f" (write {int(text)}, without quotes)"
+    if "number" in kinds:
+        try:
+            number = float(text)
+        except ValueError:
+            return ""
+        return f" (write {text}, without quotes)" if number == number else ""
+    return ""
+
+
 def _message(doc: Document, path: PathKey, error: Any) -> str:
     v = error.validator
     value = error.instance
@@ -291,6 +318,10 @@ def _message(doc: Document, path: PathKey, error: Any) -> str:
             message += f" (quote it: {quote(loc.raw)})"
         elif value is None and "array" in kinds:
             message += " (write [] for an empty list)"
+        elif value is None:
+            message += " (write a value after the colon, or remove the key)"
+        elif isinstance(value, str) and "string" not in kinds:
+            message += _unquote_hint(value, kinds)
         return message
     if v == "enum":
         allowed = [str(a) for a in error.validator_value]
@@ -298,7 +329,11 @@ def _message(doc: Document, path: PathKey, error: Any) -> str:
         what = "prune mode" if len(path) >= 2 and path[-2] == "prune" else field
         return f"invalid {what} {quote(value)}{hint}; allowed: {', '.join(allowed)}"
     if v == "const" and path == ("version",):
-        return f"unsupported manifest version {quote(value)}: this program reads version {MANIFEST_VERSION}"
+        if isinstance(value, str) and value.strip() == str(MANIFEST_VERSION):
+            return (f"version must be the number {MANIFEST_VERSION}, not the string {quote(value)} "
+                    f"(write version: {MANIFEST_VERSION}, without quotes)")
+        return (f"unsupported manifest version {quote(value)}: this program reads version {MANIFEST_VERSION} "
+                f"(write version: {MANIFEST_VERSION})")
     if v in ("minLength", "pattern"):
         shown = PATTERN_MESSAGES.get(error.schema.get("pattern", ""), "is not valid")
         if shown == PATTERN_MESSAGES[EMAIL_PATTERN]:

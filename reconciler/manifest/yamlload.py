@@ -111,6 +111,10 @@ class Document:
     file: str
     data: Any
     locs: Mapping[PathKey, Loc]
+    #: Paths of the string values that are not plainly printable: a leading or trailing space, or any
+    #: character `str.isprintable` refuses (controls, tabs, line breaks, invisible format characters, spaces
+    #: other than U+0020). Few or none in a real file; `names.check` decides which of them are problems.
+    odd: tuple[PathKey, ...] = ()
 
     def source(self, path: PathKey) -> Source:
         """The location of the value at `path`, or of its nearest located ancestor."""
@@ -158,7 +162,7 @@ def _build(file: str, text: str, root: Node, fast: bool) -> Document:
     data = builder.build(root, (), _loc(root), False, False)
     if builder.problems:
         raise ManifestError(builder.problems)
-    return Document(file, data, builder.locs)
+    return Document(file, data, builder.locs, tuple(builder.odd))
 
 
 class _ImplicitTag(str):
@@ -206,7 +210,32 @@ class _MarkImplicit:
 
 
 class _Loader(_MarkImplicit, yaml.SafeLoader):
-    """The safe loader's pure-Python scanner/parser/composer (the reference), refusing absurd flow nesting."""
+    """The safe loader's pure-Python scanner/parser/composer (the reference), refusing absurd flow nesting
+    and escapes that are not characters."""
+
+    def scan_flow_scalar_non_spaces(self, double: bool, start_mark: Any) -> list[str]:
+        """PyYAML's scan of a quoted scalar's text, with its escapes checked (libyaml refuses all of these, so
+        they always come here): `\\U00110000` (beyond U+10FFFF, where PyYAML's `chr` raises ValueError) is
+        a located error, a `\\ud83d\\ude00` surrogate pair (JSON's way of writing one character) becomes that
+        character, and a lone surrogate (half a pair: no character, and not writable as UTF-8) is an error."""
+        try:
+            chunks: list[str] = super().scan_flow_scalar_non_spaces(double, start_mark)
+        except ValueError:
+            mark = self.get_mark()  # just after the escape's letter: point at its backslash
+            at = yaml.Mark(mark.name, mark.index - 2, mark.line, max(mark.column - 2, 0), mark.buffer, mark.pointer)
+            raise yaml.scanner.ScannerError(
+                None, None, f"the escape \\U{self.prefix(8)} is beyond the last "
+                "Unicode character (U+10FFFF)", at
+            ) from None
+        if double and any("\ud800" <= c[:1] <= "\udfff" for c in chunks):
+            try:
+                return [_join_surrogates("".join(chunks))]
+            except UnicodeError:
+                raise yaml.scanner.ScannerError(
+                    None, None, "a \\u escape in this string is half of a UTF-16 surrogate pair, not a character: "
+                    "write the character itself (or its \\U0001xxxx escape)", start_mark
+                ) from None
+        return chunks
 
     def fetch_flow_collection_start(self, TokenClass: Any) -> None:  # noqa: N803 - PyYAML's name
         if self.flow_level >= MAX_FLOW_DEPTH:
@@ -239,6 +268,11 @@ def _compose_fast(text: str) -> Node | None:
     finally:
         loader.dispose()
     return root
+
+
+def _join_surrogates(text: str) -> str:
+    """`text` with each UTF-16 surrogate pair made the character it stands for; UnicodeError on a lone one."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
 
 
 class _Unusual(Exception):
@@ -373,6 +407,7 @@ class _Builder:
         self.fast = fast
         self.locs: dict[PathKey, Loc] = {}
         self.problems: list[Problem] = []
+        self.odd: list[PathKey] = []
         constructor = yaml.constructor.SafeConstructor()
         self._constructors: dict[str, Callable[[ScalarNode], Any]] = {
             _CORE + "null": constructor.construct_yaml_null,
@@ -421,8 +456,12 @@ class _Builder:
             raise _Unusual
         if node.tag is _IMPLICIT_STR:  # most scalars: an untagged string, nothing to check or convert
             self.locs.setdefault(path, loc)
+            if not text.isprintable() or text[:1] == " " or text[-1:] == " ":
+                self.odd.append(path)
             return text
         value = self._scalar(node, path)
+        if isinstance(value, str) and (not value.isprintable() or value[:1] == " " or value[-1:] == " "):
+            self.odd.append(path)
         raw = text if plain and not isinstance(value, str) and value is not None else None
         self.locs.setdefault(path, loc if raw is None else Loc(loc.line, loc.column, raw))
         return value

@@ -55,7 +55,8 @@ CASES: list[tuple[str, str, str]] = [
     ('duplicate-department-external-id.yaml', 'duplicate-department-external-id.yaml:5:5: $.departments[1].external_id',
      'duplicate department external_id "ENG" (first at duplicate-department-external-id.yaml:3:5)'),
     ('duplicate-department-name.yaml', 'duplicate-department-name.yaml:4:5: $.departments[1].name',
-     'duplicate department name "Engineering" (first at duplicate-department-name.yaml:2:5)'),
+     'duplicate department name "Engineering" (first at duplicate-department-name.yaml:2:5; departments may '
+     'share a name only when each has an external_id or an id)'),
     ('duplicate-employee-id.yaml', 'duplicate-employee-id.yaml:5:5: $.users[1].employee_id',
      'duplicate employee_id "E-1002" (first at duplicate-employee-id.yaml:3:5)'),
     ('duplicate-future-job-permission.yaml', 'duplicate-future-job-permission.yaml:7:9: $.users[0].future_job_permissions[2]',
@@ -135,7 +136,7 @@ CASES: list[tuple[str, str, str]] = [
     ('unknown-key-near-miss.yaml', 'unknown-key-near-miss.yaml:2:5: $.departments[0].nmae',
      'unknown key "nmae" (did you mean "name"?)'),
     ('unknown-key-no-suggestion.yaml', 'unknown-key-no-suggestion.yaml:3:5: $.offices[0].timezone',
-     'unknown key "timezone" (allowed: name, external_id, parent, location, primary_contact, previously)'),
+     'unknown key "timezone" (allowed: name, id, external_id, parent, location, primary_contact, previously)'),
     ('unknown-policy-key.yaml', 'unknown-policy-key.yaml:2:3: $.policy.protct',
      'unknown key "protct" (did you mean "protect"?)'),
     ('unknown-prune-section.yaml', 'unknown-prune-section.yaml:3:5: $.policy.prune.candidate_tag',
@@ -149,11 +150,11 @@ CASES: list[tuple[str, str, str]] = [
     ('user-attribute-private.yaml', 'user-attribute-private.yaml:6:5: $.custom_fields[0].private',
      'private is not accepted on user_attribute fields (they accept only name, key, description and required)'),
     ('version-as-string.yaml', 'version-as-string.yaml:1:1: $.version',
-     'unsupported manifest version "1": this program reads version 1'),
+     'version must be the number 1, not the string "1" (write version: 1, without quotes)'),
     ('wrong-type-boolean.yaml', 'wrong-type-boolean.yaml:3:5: $.users[0].active',
      'expected true or false, got the string "yes please"'),
     ('wrong-version.yaml', 'wrong-version.yaml:1:1: $.version',
-     'unsupported manifest version 2: this program reads version 1'),
+     'unsupported manifest version 2: this program reads version 1 (write version: 1)'),
 ]
 
 

@@ -59,7 +59,7 @@ def test_validate_reports_every_problem_of_several_files_one_per_line() -> None:
         "Error:",
         f'{BAD}/duplicate-key.yaml:4:5: $.departments[0].name: duplicate key "name" (first at line 2, column 5); '
         "YAML would silently keep only the last",
-        f"{BAD}/wrong-version.yaml:1:1: $.version: unsupported manifest version 2: this program reads version 1",
+        f"{BAD}/wrong-version.yaml:1:1: $.version: unsupported manifest version 2: this program reads version 1 (write version: 1)",
         f'{BAD}/cross-file-duplicate/b-more-tags.yaml:3:5: $.candidate_tags[1].name: duplicate candidate tag "Boomerang" '
         f"(first at {BAD}/cross-file-duplicate/a-tags.yaml:3:5)",
         f'{BAD}/wrong-version.yaml:2:18: $.candidate_tags[0].name: duplicate candidate tag "Referral" '

@@ -214,7 +214,7 @@ def test_yaml_keys_are_the_text_written_and_date_like_names_stay_strings(
     assert [t.data["name"] for t in tags] == ["2026-01-15", "2025-grad"]
     write(tmp_path, {"a.yaml": "departments:\n  - name: Legal\n    no: 1\n"})
     assert problems(tmp_path, monkeypatch) == [
-        'a.yaml:3:5: $.departments[0].no: unknown key "no" (allowed: name, external_id, parent, previously)'
+        'a.yaml:3:5: $.departments[0].no: unknown key "no" (allowed: name, id, external_id, parent, previously)'
     ]
 
 
@@ -328,7 +328,29 @@ def test_problems_from_every_file_are_reported_together_ranked(
     ]
 
 
-def test_an_item_with_a_schema_error_is_left_out_of_the_semantic_checks(
+def test_an_item_with_a_schema_error_keeps_its_good_keys_in_the_semantic_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One schema error of an item no longer hides the item's other problems (issue 10, item 7)."""
+    write(
+        tmp_path,
+        {
+            "a.yaml": """
+            departments:
+              - name: Engineering
+              - name: Engineering
+                parent: [Sales]
+            """
+        },
+    )
+    assert problems(tmp_path, monkeypatch) == [
+        "a.yaml:4:5: $.departments[1].parent: expected a string, a whole number or null, got a list",
+        'a.yaml:3:5: $.departments[1].name: duplicate department name "Engineering" (first at a.yaml:2:5; '
+        "departments may share a name only when each has an external_id or an id)",
+    ]
+
+
+def test_an_item_missing_a_required_key_after_its_bad_keys_are_left_out_is_not_checked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write(
@@ -337,13 +359,13 @@ def test_an_item_with_a_schema_error_is_left_out_of_the_semantic_checks(
             "a.yaml": """
             departments:
               - name: Engineering
-              - name: Engineering
-                external_id: 7
+              - name: [Engineering]
+                parent: Engineering
             """
         },
     )
     assert problems(tmp_path, monkeypatch) == [
-        'a.yaml:4:5: $.departments[1].external_id: expected a string or null, got the number 7 (quote it: "7")'
+        "a.yaml:3:5: $.departments[1].name: expected a string, got a list",
     ]
 
 
@@ -401,6 +423,6 @@ def test_a_yes_for_a_boolean_is_refused_and_a_number_for_a_string_gets_a_quoting
 ) -> None:
     write(tmp_path, {"a.yaml": "users:\n  - email: a@acme.example\n    active: yes\n    employee_id: 1002\n"})
     assert problems(tmp_path, monkeypatch) == [
-        'a.yaml:3:5: $.users[0].active: expected true or false, got the string "yes"',
+        'a.yaml:3:5: $.users[0].active: expected true or false, got the string "yes" (write true or false)',
         'a.yaml:4:5: $.users[0].employee_id: expected a string or null, got the number 1002 (quote it: "1002")',
     ]
