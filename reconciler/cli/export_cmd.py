@@ -19,7 +19,6 @@ from reconciler.cli.common import (
 )
 from reconciler.errors import ReconcilerError
 
-
 EXAMPLES = """\b
 Examples:
   greenhouse-reconciler export --out org/
@@ -29,7 +28,8 @@ Examples:
 
 @click.command(epilog=EXAMPLES)
 @click.option("--out", "out", default=".", show_default=True, type=click.Path(file_okay=False),
-              help="Directory to write the manifests into (created if missing; files of the same name are replaced).")
+              help="Directory to write the manifests into (created if missing; manifests of the same name are "
+                   "replaced, an existing policy.yaml is kept).")
 @click.option("--only", "only", multiple=True, type=ONLY, metavar="TYPE",
               help="Export only the sections of these resource types (repeatable).")
 def export(out: str, only: Sequence[str]) -> None:
@@ -60,6 +60,13 @@ def export(out: str, only: Sequence[str]) -> None:
         for name, text in result.documents.items():
             write_file(str(target / name), text)
             note(f"Wrote {target / name}")
+        for name, text in result.starters.items():
+            path = target / name
+            if path.exists() or path.is_symlink():
+                note(f"Kept {path} (a starter is written only where none exists)")
+                continue
+            write_file(str(path), text)
+            note(f"Wrote {path} (a starter: edit it; export never replaces it)")
         for text in result.notes:
             note(f"Note: {text}")
     except ReconcilerError as e:

@@ -21,7 +21,6 @@ from reconciler.cli.planning import make_plan
 from reconciler.errors import ReconcilerError
 from reconciler.resources.registry import REGISTRY
 
-
 EXAMPLES = """\b
 Examples:
   greenhouse-reconciler plan org/
@@ -35,7 +34,8 @@ Examples:
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--out", "out", type=click.Path(), help="Save the plan (JSON, with live fingerprints) for apply --plan.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Output format.")
-@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when changes are pending, 0 when none.")
+@click.option("--detailed-exitcode", is_flag=True, help="Exit 2 when changes are pending or a warning says part of the manifests cannot be "
+                   "reached (drift), 0 when none.")
 @click.option("--only", "only", multiple=True, type=ONLY, metavar="TYPE",
               help=f"Plan only these resource types (repeatable): {', '.join(REGISTRY.views.types)}.")
 @BULK_MAX_ROWS
@@ -52,7 +52,7 @@ def plan(paths: Sequence[str], out: str | None, fmt: str, detailed_exitcode: boo
     except ReconcilerError as e:
         fail(e)
     click.echo(render_plan(result, fmt), nl=False, color=True)  # colour already decided (console.color_enabled)
-    if detailed_exitcode and result.has_changes:
+    if detailed_exitcode and result.drifted:
         sys.exit(EXIT_CHANGES)
 
 

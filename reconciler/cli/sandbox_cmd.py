@@ -8,7 +8,6 @@ import click
 
 from reconciler.cli.app import fail
 
-
 SERVE_EXAMPLES = """\b
 Examples:
   greenhouse-reconciler sandbox serve --seed examples/sandbox-seed.json --port 8765

@@ -6,7 +6,6 @@ import json
 
 import click
 
-
 EXAMPLES = """\b
 Examples:
   greenhouse-reconciler schema > manifest.schema.json
