@@ -178,6 +178,16 @@ def _ident(name: str) -> str:
     return name if _IDENTIFIER.fullmatch(name) else escape_markdown(name)
 
 
+#: The longest warning shown, in characters: a warning names both objects and says what to do, so it is
+#: longer than a value.
+WARNING_CHARS = 1000
+
+
+def _warning(text: str) -> str:
+    """A warning, clipped at WARNING_CHARS and escaped for Markdown."""
+    return escape_markdown(_clip(text, WARNING_CHARS))
+
+
 def _md(text: str) -> str:
     """A name, value or sentence from the plan, clipped and escaped for Markdown."""
     return escape_markdown(_clip(text))
@@ -553,7 +563,7 @@ def _sections(plan: Plan) -> list[_Section]:
     sections = [attention] if attention is not None else []
     if plan.warnings:
         unreachable = set(plan.unreachable)
-        rows = [f"- :warning: **not reachable (drift):** {_md(w)}" if w in unreachable else f"- :warning: {_md(w)}"
+        rows = [f"- :warning: **not reachable (drift):** {_warning(w)}" if w in unreachable else f"- :warning: {_warning(w)}"
                 for w in plan.warnings]
         sections.append(_Section(f"Warnings: {len(plan.warnings)}", open=True, noun="warning(s)",
                                  rows=rows, notes_needed=[0] * len(plan.warnings)))

@@ -167,7 +167,7 @@ def _check_previously(ctx: Context, tree: Tree, entry: Entry, old: str, live_id:
         held = ", ".join(f"id {i}" for i in others)
         ctx.warn(f"{where}: previously {quoted(old)} is ignored: {matched}, and live {tree.noun} {quoted(old)} "
                  f"({held}) also still exists and keeps its name; merge the two in Greenhouse, or remove "
-                 f"`previously` (and list {quoted(old)} as a {tree.noun} of its own if it stays)", unreachable=True)
+                 f"`previously` (and list {quoted(old)} as its own {tree.noun} if it stays)", unreachable=True)
     else:
         done = "; the rename is done, so the `previously` entry can go" if live_id is not None else ""
         ctx.warn(f"{where}: previously {quoted(old)} names no live {tree.noun}, so it is ignored: {matched}{done}")
