@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.errors import RANK_FILE, Problem
+from reconciler.manifest.text import quote
 
 #: Largest manifest file accepted, in bytes.
 MAX_BYTES = 10 * 1024 * 1024
@@ -124,8 +125,8 @@ def _broken_link(path: Path) -> str:
         path.stat()
     except OSError as e:
         if e.errno == errno.ELOOP:
-            return f"a symbolic link loop (it points to {target!r}, which leads back to itself): remove it"
-    return f"a broken symbolic link: its target {target!r} does not exist; remove the link or restore the file"
+            return f"a symbolic link loop (it points to {quote(target)}, which leads back to itself): remove it"
+    return f"a broken symbolic link: its target {quote(target)} does not exist; remove the link or restore the file"
 
 
 def _kind(path: Path) -> str:

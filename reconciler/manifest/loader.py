@@ -122,7 +122,7 @@ def _load_early(
     for doc in docs:
         result = validate(doc)
         problems.extend(result.problems)
-        problems.extend(names.check(doc))
+        problems.extend(names.check(doc, refused=frozenset(p.where for p in result.problems)))
         checked.append((doc, result.bad))
     merged = merge(checked)
     problems.extend(merged.problems)

@@ -104,12 +104,15 @@ def _visible(value: str, i: int) -> bool:
     return 0 <= i < len(value) and value[i].isprintable() and not value[i].isspace()
 
 
-def check(doc: Document) -> list[Problem]:
-    """The name problems of one document: each odd string (`Document.odd`) that is a single-line value."""
+def check(doc: Document, refused: frozenset[str] = frozenset()) -> list[Problem]:
+    """The name problems of one document: each odd string (`Document.odd`) that is a single-line value.
+    A value at a place in `refused` (where the schema already reported a problem) is not reported again."""
     out: list[Problem] = []
     for path in doc.odd:
         value = _value_at(doc.data, path)
         if not isinstance(value, str) or not _single_line(path):
+            continue
+        if refused and doc.where(path) in refused:
             continue
         problem = name_problem(value)
         if problem is not None:

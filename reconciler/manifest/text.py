@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -67,8 +68,10 @@ def suggest(word: str, choices: Iterable[str]) -> str | None:
     """The choice a person would offer for a misspelt word, or None when nothing is close enough.
 
     Ranked by edit distance (insertions, deletions, substitutions and swaps of two neighbours, each one
-    edit), compared without regard to case; ties go to the choice that shares the longer start and end
-    with the word, then to the closer length, then to fewer case differences, then alphabetically. So
+    edit), compared without regard to case; ties go to the choice made of more of the word's own letters
+    (a swap before a substitution: `Standrad` -> `Standard`, not `Stanbrad`), then to the one that shares
+    the longer start and end with the word, then to the closer length, then to fewer case differences,
+    then alphabetically. So
     `REQ-0001` suggests `REQ-1001` (one edit) rather than `REQ-2000` (two), `nmae` suggests `name` and
     `london` suggests `London`. Close enough: a case difference always; otherwise one edit for a word of
     3 to 7 characters, two for 8 to 15, three from 16 on (none for one or two characters).
@@ -82,7 +85,7 @@ def suggest(word: str, choices: Iterable[str]) -> str | None:
     letters = frozenset(target)
     pool = [(c, c.casefold()) for c in choices if isinstance(c, str)]
     for budget in range(most + 1):
-        best: tuple[tuple[int, int, int, str], str] | None = None
+        best: tuple[tuple[int, int, int, int, str], str] | None = None
         for choice, folded in pool:
             if abs(len(folded) - len(target)) > budget:
                 continue
@@ -94,12 +97,18 @@ def suggest(word: str, choices: Iterable[str]) -> str | None:
             elif _distance(target, folded, budget) is None:
                 continue
             case = sum(1 for x, y in zip(word, choice, strict=False) if x != y and x.casefold() == y.casefold())
-            key = (-_shared_ends(target, folded), abs(len(choice) - len(word)), case, choice)
+            key = (_letters_apart(target, folded), -_shared_ends(target, folded), abs(len(choice) - len(word)), case,
+                   choice)
             if best is None or key < best[0]:
                 best = (key, choice)
         if best is not None:
             return best[1]
     return None
+
+
+def _letters_apart(a: str, b: str) -> int:
+    """How many of `a`'s characters `b` lacks, counted with repeats: 0 for a swap (`Standrad`, `Standard`)."""
+    return sum((Counter(a) - Counter(b)).values())
 
 
 def _shared_ends(a: str, b: str) -> int:

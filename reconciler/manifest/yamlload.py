@@ -220,7 +220,7 @@ class _Loader(_MarkImplicit, yaml.SafeLoader):
         character, and a lone surrogate (half a pair: no character, and not writable as UTF-8) is an error."""
         try:
             chunks: list[str] = super().scan_flow_scalar_non_spaces(double, start_mark)
-        except ValueError:
+        except (ValueError, OverflowError):  # chr() beyond U+10FFFF; OverflowError beyond a C int
             mark = self.get_mark()  # just after the escape's letter: point at its backslash
             at = yaml.Mark(mark.name, mark.index - 2, mark.line, max(mark.column - 2, 0), mark.buffer, mark.pointer)
             raise yaml.scanner.ScannerError(
