@@ -64,6 +64,10 @@ class Prop:
     required: bool = False
     #: Custom fields only: the field_types that accept this key (None = every field_type).
     field_types: frozenset[str] | None = None
+    #: An identity of the object (its presence lets objects share a name, or is how it is matched):
+    #: an item whose value here has a schema error is left out of the semantic checks, not checked
+    #: without it (reconciler/manifest/build.py).
+    identity: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,8 +107,11 @@ class ObjectDef:
         return out
 
 
-#: A reference to another manifest object by name (or external id): any name.
-REFERENCE: Mapping[str, Any] = NAME
+#: A Harvest id: the live object's numeric id (`id:` identity of last resort, and the id form of a reference).
+HARVEST_ID: Mapping[str, Any] = {"type": "integer", "minimum": 1}
+#: A reference to another manifest object: by name or external id (a string), or by its Harvest id (an
+#: integer, written unquoted: `parent: 4012`; a name that looks like a number is quoted, `parent: "2024"`).
+REFERENCE: Mapping[str, Any] = {**NAME, "type": ["string", "integer"], "minimum": 1}
 #: `previously`: one earlier name or a list of them.
 PREVIOUSLY: Mapping[str, Any] = {
     "type": ["string", "array"],
@@ -123,4 +130,21 @@ def previously(what: str) -> Prop:
         f"Earlier names of this {what} (a string or a list): a live {what} with one of these names is "
         "renamed to `name` instead of a new one being created.",
         PREVIOUSLY,
+    )
+
+
+def harvest_id(what: str) -> Prop:
+    """The `id` key: the identity of last resort of a `what` that no name, external id or key names uniquely.
+
+    Export writes it only then (two live departments named "Sales" without external ids); a user may write
+    it too. When given it is the whole identity: the entry matches the live object with this id or nothing
+    (a plan error), so a manifest with ids is tied to one organisation.
+    """
+    return Prop(
+        "id",
+        f"The live {what}'s Harvest id: the identity of last resort, written by export only when no name or "
+        f"external_id names the {what} uniquely. When given it alone decides which live {what} this is; it ties "
+        "the manifest to one organisation (replace it by an external_id to make it portable).",
+        HARVEST_ID,
+        identity=True,
     )

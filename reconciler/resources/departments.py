@@ -17,7 +17,8 @@ TREE = trees.Tree(SECTION, "department", "departments", "/v3/departments", "depa
 
 DEPARTMENT = tree_manifest.definition(
     "department",
-    "A department. Identity: `external_id` when given, else `name` (or a `previously` name).",
+    "A department. Identity: `id` (its Harvest id) when given, else `external_id` when given, else `name` "
+    "(or a `previously` name).",
     "The department's display name.",
 )
 
@@ -37,7 +38,7 @@ FAMILY = REGISTRY.register(Family(
     nested=(),
     types=(ResourceType("department", "departments", frozenset({"create", "update", "bulk"})),),
     phases=phases("department"),
-    collections=(Collection("departments", "/v3/departments"),),
+    collections=(Collection("departments", "/v3/departments", shape=TREE.shape, definition=DEPARTMENT),),
     identity="department names or external_ids",
     export_file="departments.yaml",
     plan_reads=_plan_reads,

@@ -71,7 +71,8 @@ TREE = trees.Tree(
 
 OFFICE = tree_manifest.definition(
     "office",
-    "An office. Identity: `external_id` when given, else `name` (or a `previously` name).",
+    "An office. Identity: `id` (its Harvest id) when given, else `external_id` when given, else `name` "
+    "(or a `previously` name).",
     "The office's display name (unique among active offices).",
     Prop("location", "Free-form location text, e.g. \"Berlin, Germany\". null = none.", nullable(NAME)),
     Prop("primary_contact", "The primary in-house contact, by user email. null = none.", nullable(EMAIL)),
@@ -95,7 +96,7 @@ FAMILY = REGISTRY.register(Family(
     nested=(),
     types=(ResourceType("office", "offices", frozenset({"create", "update", "bulk"})),),
     phases=(Phase("office"), Phase("office_contact", after=("office", "user"))),
-    collections=(Collection("offices", "/v3/offices"),),
+    collections=(Collection("offices", "/v3/offices", shape=TREE.shape, definition=OFFICE),),
     identity="office names or external_ids",
     export_file="offices.yaml",
     plan_reads=_plan_reads,

@@ -2,8 +2,10 @@
 
 An item is `to_manifest(from_api(row))` of the tree's shape, with two keys left out so that planning the
 export is a no-op without managing more than the live object says: `external_id` when the object has none
-(absent = unmanaged), and a foreign reference whose target cannot be written (a contact whose user is not
-readable): leaving it out keeps it as it is, where writing null would clear it.
+or shares it with another object (absent = unmanaged), and a foreign reference whose target cannot be
+written (a contact whose user is not readable or not unique): leaving it out keeps it as it is, where
+writing null would clear it. An object that neither its external_id nor its name identifies gets `id:`,
+right after its name (`Exporting.tree_identity` decides, and notes it).
 """
 
 from __future__ import annotations
@@ -43,15 +45,19 @@ def item(exporting: Exporting, tree: Tree, ref: Callable[[Any], Any], row: Mappi
         foreign = tree.foreign_by_kind.get(kind)
         return ref(live_id) if foreign is None else foreign.export(exporting, live_id)
 
-    out = tree.shape.to_manifest(canonical, name_of)
-    if not canonical["external_id"]:
+    written = tree.shape.to_manifest(canonical, name_of)
+    keep_external_id, needs_id = exporting.tree_identity(tree.collection, row)
+    out = {"name": written.pop("name"), **({"id": int(row["id"])} if needs_id else {}), **written}
+    if not keep_external_id:
         del out["external_id"]
     for attr in tree.extra:
-        if attr.ref in tree.foreign_by_kind and canonical[attr.name] is not None and out[attr.name] is None:
+        unwritten = attr.ref in tree.foreign_by_kind and canonical[attr.name] is not None and out[attr.name] is None
+        if unwritten or (attr.ref is None and not exporting.value(tree.noun, row, attr.name, out[attr.name])):
             del out[attr.name]
     return out
 
 
 def items(exporting: Exporting, tree: Tree, ref: Callable[[Any], Any]) -> list[dict[str, Any]]:
-    """The tree's manifest items, in tree order (see `item`)."""
-    return [item(exporting, tree, ref, row) for row in tree_order(exporting.live.get(tree.collection))]
+    """The tree's manifest items, in tree order (see `item`); objects whose name cannot be written are left out."""
+    return [item(exporting, tree, ref, row) for row in tree_order(exporting.live.get(tree.collection))
+            if exporting.writable_name(tree.noun, row)]

@@ -1,9 +1,11 @@
 """The manifest side of the two tree families: their definition, and the offline checks of a tree.
 
-Offline (no live data) a tree's entries must have distinct names and external ids, free `previously`
-names, parents that name at most one manifest object, and no parent cycle among the manifests' own
-objects (a parent no manifest names is fine here: it may exist live). Other families check their
-references to a tree through `reference` (e.g. a custom field's `departments`).
+Offline (no live data) a tree's entries must have distinct external ids and ids, distinct names (in a
+tree whose names are not unique in Greenhouse, entries may share a name when each has an `external_id` or
+an `id`: that is their identity), free `previously` names, parents that name at most one manifest object,
+and no parent cycle among the manifests' own objects (a parent no manifest names is fine here: it may
+exist live). A reference is a name or external id (a string) or a Harvest id (an integer). Other families
+check their references to a tree through `reference` (e.g. a custom field's `departments`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 
 from reconciler.errors import RANK_SEMANTIC, Problem
 from reconciler.manifest.checks import Checking, by_field, duplicates, place, renames
-from reconciler.manifest.definitions import NAME, REFERENCE, ObjectDef, Prop, nullable, previously
+from reconciler.manifest.definitions import NAME, REFERENCE, ObjectDef, Prop, harvest_id, nullable, previously
 from reconciler.manifest.model import Entry, Source
 from reconciler.manifest.text import prose_list, quote
 from reconciler.resources.trees import Tree
@@ -26,47 +28,59 @@ def identity_props(noun: str) -> tuple[Prop, Prop]:
             "external_id",
             "The HRIS id. When given it is the identity, so renames are safe. null = none.",
             nullable(NAME),
+            identity=True,
         ),
         Prop(
             "parent",
-            f"The parent {noun}, by name or external_id. null = top level; omitted = unmanaged.",
+            f"The parent {noun}, by name or external_id, or by Harvest id (an unquoted number). null = top level; "
+            "omitted = unmanaged.",
             nullable(REFERENCE),
         ),
     )
 
 
 def definition(noun: str, description: str, name_help: str, *extra: Prop) -> ObjectDef:
-    """A tree object's definition: name, external_id, parent, the family's own keys, previously."""
+    """A tree object's definition: name, id, external_id, parent, the family's own keys, previously."""
     return ObjectDef(
         noun,
         description,
-        (Prop("name", name_help, NAME, required=True), *identity_props(noun), *extra, previously(noun)),
+        (Prop("name", name_help, NAME, required=True), harvest_id(noun), *identity_props(noun), *extra,
+         previously(noun)),
     )
 
 
 class TreeEntries:
     """A tree's manifest entries: identities, renames, and parents among the manifests' own objects."""
 
-    def __init__(self, what: str, entries: Sequence[Entry]) -> None:
+    def __init__(self, what: str, entries: Sequence[Entry], unique_names: bool = False) -> None:
         self.what = what
+        self.unique_names = unique_names
         self.entries = list(entries)
-        self.by_name: dict[str, Entry] = {}
+        self.by_name: dict[str, list[Entry]] = {}
         self.by_ext: dict[str, Entry] = {}
+        self.by_id: dict[int, Entry] = {}
         self.old_names: dict[str, Entry] = {}
         for entry in self.entries:
-            self.by_name.setdefault(entry.data["name"], entry)
+            self.by_name.setdefault(entry.data["name"], []).append(entry)
             if entry.data.get("external_id") is not None:
                 self.by_ext.setdefault(entry.data["external_id"], entry)
+            if entry.data.get("id") is not None:
+                self.by_id.setdefault(entry.data["id"], entry)
             for old in entry.data.get("previously", []):
                 self.old_names.setdefault(old, entry)
 
-    def resolve(self, ref: str) -> list[Entry]:
-        """The manifest objects `ref` names (by name or external_id); several = ambiguous."""
-        found = [e for e in (self.by_name.get(ref), self.by_ext.get(ref)) if e is not None]
+    def resolve(self, ref: str | int) -> list[Entry]:
+        """The manifest objects `ref` names (by name or external_id, or by id when an int); several = ambiguous."""
+        if isinstance(ref, int):
+            return [self.by_id[ref]] if ref in self.by_id else []
+        found = [*self.by_name.get(ref, []), *([self.by_ext[ref]] if ref in self.by_ext else [])]
         return [e for i, e in enumerate(found) if all(e is not f for f in found[:i])]
 
     def reference(self, ref: Any, at: Source, role: str) -> list[Problem]:
-        """Problems with a reference to one of these objects (`role` names the referring key)."""
+        """Problems with a reference to one of these objects (`role` names the referring key).
+
+        An id reference to no entry is fine offline (the live object may be unmanaged); plan resolves it.
+        """
         if not isinstance(ref, str):
             return []
         found = self.resolve(ref)
@@ -93,8 +107,9 @@ class TreeEntries:
         return out
 
     def check(self) -> list[Problem]:
-        out = duplicates(self.entries, by_field("name"), f"{self.what} name")
+        out = self._duplicate_names()
         out += duplicates(self.entries, by_field("external_id"), f"{self.what} external_id")
+        out += duplicates(self.entries, by_field("id"), f"{self.what} id")
         out += renames(self.entries, self.what)
         parent_of: dict[int, Entry] = {}
         for entry in self.entries:
@@ -106,6 +121,18 @@ class TreeEntries:
             if len(found) == 1:
                 parent_of[id(entry)] = found[0]
         return out + self._cycles(parent_of)
+
+    def _duplicate_names(self) -> list[Problem]:
+        """Entries that share a name. Where Greenhouse allows that (`unique_names` false), entries may share
+        a name when each has an identity of its own (`external_id` or `id`)."""
+        if self.unique_names:
+            return duplicates(self.entries, by_field("name"), f"{self.what} name")
+        shared: list[Entry] = []
+        for group in self.by_name.values():
+            if len(group) > 1 and not all(_identified(e) for e in group):
+                shared += group
+        return duplicates(shared, by_field("name"), f"{self.what} name",
+                          f"{self.what}s may share a name only when each has an external_id or an id")
 
     def _cycles(self, parent_of: Mapping[int, Entry]) -> list[Problem]:
         """Parent cycles among the entries: each walk stops at a node already settled, so this is linear."""
@@ -129,9 +156,15 @@ class TreeEntries:
         return out
 
 
+def _identified(entry: Entry) -> bool:
+    """Whether an entry has an identity besides its name."""
+    return entry.data.get("external_id") is not None or entry.data.get("id") is not None
+
+
 def entries_of(checking: Checking, tree: Tree) -> TreeEntries:
     """The tree's checked entries, built once per check run and shared with the families that refer to it."""
-    return checking.shared(tree.section, lambda: TreeEntries(tree.noun, checking.entries(tree.section)))
+    return checking.shared(tree.section,
+                           lambda: TreeEntries(tree.noun, checking.entries(tree.section), tree.unique_names))
 
 
 def check(_entries: Sequence[Entry], checking: Checking, tree: Tree) -> list[Problem]:

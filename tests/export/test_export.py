@@ -23,6 +23,9 @@ def export_to(rig: Rig, directory: Path, sections: list[str] = SECTIONS) -> list
     result = export_documents(live, sections)
     for name, text in result.documents.items():
         (directory / name).write_text(text)
+    for name, text in result.starters.items():
+        if not (directory / name).exists():
+            (directory / name).write_text(text)
     return result.notes
 
 
@@ -36,7 +39,8 @@ def test_the_seeded_org_exports_to_manifests_that_plan_to_zero_changes(tmp_path:
     rig = Rig()
     assert export_to(rig, tmp_path) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["candidate-tags.yaml", "custom-fields.yaml",
-                                                          "departments.yaml", "offices.yaml", "users.yaml"]
+                                                          "departments.yaml", "manifest.schema.json", "offices.yaml",
+                                                          "policy.yaml", "users.yaml"]
     plan = plan_dir(rig, tmp_path)
     assert plan.changes == () and plan.unmanaged == ()
     assert sum(plan.unchanged.values()) > 50
@@ -67,11 +71,13 @@ def test_export_writes_keys_options_in_order_scoping_and_stable_references(tmp_p
     assert "" not in users  # the service account is not exported
 
 
-def test_ambiguous_names_without_external_ids_are_reported(tmp_path: Path) -> None:
+def test_shared_names_without_external_ids_are_written_with_ids_and_noted_once(tmp_path: Path) -> None:
     rows = {"departments": by_id([{"id": 1, "name": "Ops", "parent_id": None, "external_id": None},
                                   {"id": 2, "name": "Ops", "parent_id": 1, "external_id": None}])}
     result = export_documents(LiveOrg(rows=rows), ["departments"])
-    assert any('department "Ops" (id 1) shares its name' in n for n in result.notes)
+    items = yaml.safe_load(result.documents["departments.yaml"])["departments"]
+    assert items == [{"name": "Ops", "id": 1, "parent": None}, {"name": "Ops", "id": 2, "parent": 1}]
+    assert len(result.notes) == 1 and result.notes[0].startswith('departments with ids 1, 2 are named "Ops"')
 
 
 def test_a_grant_on_a_confidential_job_round_trips_by_job_id(tmp_path: Path) -> None:

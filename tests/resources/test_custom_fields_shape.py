@@ -39,12 +39,15 @@ from reconciler.resources.custom_fields.definition import (
     accepts,
 )
 from reconciler.resources.custom_fields.shape import FIELD, OPTION, PROPERTIES, SCOPES, Scope, composed
+from reconciler.resources.exporting import writable
 from tests.builders import live
 
 #: Names YAML or the reader could mistake for something else, plus any printable text with a non-space.
-NAMES = st.sampled_from(["Cost Center", "cost center", "null", "yes", "1.0", "a: b", "#1", " lead", "Zürich",
-                         "東京", "x"]) | st.text(
-    st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=10).filter(str.strip)
+#: Only names the manifest's name rules accept: a live " lead" is left out by export (covered in
+#: tests/export/test_roundtrip_property.py).
+NAMES = (st.sampled_from(["Cost Center", "cost center", "null", "yes", "1.0", "a: b", "#1", "Zürich",
+                          "東京", "x"]) | st.text(
+    st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=10)).filter(writable)
 KEYS = st.sampled_from(["cost_center", "null", "1", "a.b", "Zürich"]) | st.from_regex(r"[a-z_]{1,8}", fullmatch=True)
 DESCRIPTIONS = st.none() | st.sampled_from(["", " ", "Two\nlines", "null", "Zürich"]) | st.text(max_size=12)
 

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from reconciler.export import export_documents
 from reconciler.manifest import load
 from reconciler.planner import build_plan
+from reconciler.resources.exporting import writable
 from reconciler.resources.users.definition import (
     FUTURE_JOB_PERMISSION_SHAPE,
     JOB_PERMISSION_SHAPE,
@@ -26,9 +27,10 @@ from reconciler.resources.users.definition import (
 )
 from tests.builders import ROLES, dept, job, live, office, user
 
-#: Free text as people write it, with strings YAML would read as something else unless quoted.
-TEXT = st.sampled_from(["Recruiter", "Lead  Recruiter", "null", "yes", "1.0", "Zürich", "東京", " padded "]) | st.text(
-    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=10).filter(str.strip)
+#: Free text as people write it, with strings YAML would read as something else unless quoted; only what the
+#: manifest's name rules accept (a live " padded " name is left out by export: tests/export/test_roundtrip_property.py).
+TEXT = (st.sampled_from(["Recruiter", "Lead  Recruiter", "null", "yes", "1.0", "Zürich", "東京"]) | st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), min_size=1, max_size=10)).filter(writable)
 JOB_ADMIN_ROLES = [int(str(r["id"])) for r in ROLES if r["role_type"] == "job_admin"]
 ROLE_NAMES = {int(str(r["id"])): str(r["name"]) for r in ROLES}
 

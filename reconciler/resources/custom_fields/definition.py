@@ -12,6 +12,7 @@ from reconciler.manifest.definitions import (
     REFERENCE,
     ObjectDef,
     Prop,
+    harvest_id,
     list_of,
     nullable,
     one_of_words,
@@ -49,11 +50,14 @@ def _scoped(name: str, description: str, schema: Mapping[str, Any], field_types:
 
 CUSTOM_FIELD_OPTION = ObjectDef(
     "custom_field_option",
-    "An option of a select field: its name as a string, or a mapping with external_id/previously. "
+    "An option of a select field: its name as a string, or a mapping with external_id/previously (or id). "
     "Listed options are active, in display order; unlisted live options are archived.",
     (
-        Prop("name", "The option's label, unique within its field.", NAME, required=True),
-        Prop("external_id", "The option's external id (e.g. a cost center code). null = none.", nullable(NAME)),
+        Prop("name", "The option's label, unique within its field (unless the options sharing it have ids).", NAME,
+             required=True),
+        harvest_id("option"),
+        Prop("external_id", "The option's external id (e.g. a cost center code). null = none.", nullable(NAME),
+             identity=True),
         previously("option"),
     ),
     shorthand="name",
@@ -68,6 +72,7 @@ CUSTOM_FIELD = ObjectDef(
             "key",
             "The API's name_key: fixed when the field is created. The identity when given (exports write it).",
             {"type": "string", "minLength": 1, "pattern": KEY_PATTERN},
+            identity=True,
         ),
         Prop(
             "field_type",

@@ -9,13 +9,13 @@ options, and the option shorthand (a bare name when the option has no external_i
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from typing import Any
 
 from reconciler.resources.custom_fields.definition import SELECT_VALUE_TYPES, accepts
 from reconciler.resources.custom_fields.shape import FIELD, OPTION, PROPERTIES, SCOPES, composed
-from reconciler.resources.exporting import Exporting
+from reconciler.resources.exporting import Exporting, writable
 
 
 def items(exporting: Exporting) -> list[dict[str, Any]]:
@@ -41,13 +41,24 @@ def items(exporting: Exporting) -> list[dict[str, Any]]:
     for row in sorted(live.get("custom_fields").values(), key=lambda r: (str(r.get("field_type")), str(r.get("name")))):
         if row.get("active") is False:
             continue
+        if not (exporting.writable_name("custom field", row) and exporting.writable_name("custom field", row, "name_key")):
+            continue
         field_id = int(row["id"])
         canonical = FIELD.from_api(composed(row, {s.key: scoped[s.key].get(field_id, []) for s in SCOPES}))
         field_type = str(canonical["field_type"])
         item = FIELD.to_manifest({k: v for k, v in canonical.items() if _written(k, v, field_type)}, name_of)
+        for scope in SCOPES:
+            if scope.key in item:  # a Harvest id reference stays an integer (to_manifest writes strings)
+                item[scope.key] = sorted((name_of(scope.kind, h) for h in canonical[scope.key]), key=_reference_order)
         if canonical["value_type"] in SELECT_VALUE_TYPES:
             ordered = sorted(options.get(field_id, []), key=lambda o: (o.get("sort_order") or 0, o["id"]))
-            item["options"] = [_option(OPTION.to_manifest(OPTION.from_api(o), name_of)) for o in ordered]
+            if all(writable(o.get("name")) for o in ordered):
+                shared = _shared_option_names(exporting, row, ordered)
+                item["options"] = [_option(exporting, OPTION.to_manifest(OPTION.from_api(o), name_of), o, shared)
+                                   for o in ordered]
+            else:  # leaving one option out would archive it: the list stays unmanaged instead
+                bad = next(str(o.get("name")) for o in ordered if not writable(o.get("name")))
+                exporting.value("custom field", row, "options", bad)
         out.append(item)
     return out
 
@@ -60,5 +71,30 @@ def _written(key: str, value: Any, field_type: str) -> bool:
     return accepts(key, field_type)
 
 
-def _option(written: Mapping[str, Any]) -> Any:
+def _reference_order(written: Any) -> tuple[bool, Any]:
+    """Names (sorted) before Harvest ids (ascending)."""
+    return (isinstance(written, int), written if isinstance(written, int) else str(written))
+
+
+def _shared_option_names(exporting: Exporting, field: Mapping[str, Any], ordered: list[Mapping[str, Any]]) -> set[str]:
+    """Names that several of the field's active options have: those options are written with their `id`."""
+    counts = Counter(str(o.get("name")) for o in ordered)
+    shared = {n for n, c in counts.items() if c > 1}
+    for name in sorted(shared):
+        ids = ", ".join(str(o["id"]) for o in ordered if str(o.get("name")) == name)
+        exporting.note(f'options {ids} of custom field "{field.get("name")}" are all named "{name}": they are '
+                       "exported with `id:` (their Harvest ids), which ties the manifest to this organisation",
+                       ("option", field["id"], name))
+    return shared
+
+
+def _option(exporting: Exporting, written: Mapping[str, Any], row: Mapping[str, Any], shared: set[str]) -> Any:
+    """An option: its bare name when that says all, else a mapping (with `id` when its name is shared).
+
+    An external_id the manifest rules refuse is left out (unmanaged)."""
+    if written.get("external_id") and not exporting.value("option", row, "external_id", written["external_id"]):
+        written = {"name": written["name"]}
+    if str(written["name"]) in shared:
+        out = {"name": written["name"], "id": int(row["id"])}
+        return {**out, **({"external_id": written["external_id"]} if written.get("external_id") else {})}
     return dict(written) if written.get("external_id") else written["name"]

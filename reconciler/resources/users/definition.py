@@ -44,8 +44,9 @@ USER = ObjectDef(
     "user",
     "A user. Identity: `email` (case-insensitive).",
     (
-        Prop("email", "The user's primary email: the identity (case-insensitive).", EMAIL, required=True),
-        Prop("employee_id", "The HRIS employee id. null = none.", nullable(NAME)),
+        Prop("email", "The user's primary email: the identity (case-insensitive).", EMAIL, required=True,
+             identity=True),
+        Prop("employee_id", "The HRIS employee id. null = none.", nullable(NAME), identity=True),
         Prop("first_name", "Needed when the user does not exist yet (it is created).", NAME),
         Prop("last_name", "Needed when the user does not exist yet (it is created).", NAME),
         Prop("job_title", "Free-form job title. null = none.", nullable({"type": "string"})),
