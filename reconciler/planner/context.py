@@ -247,7 +247,8 @@ class Context:
         letter case, spaces or Unicode form (`names.fold`) from a live object's name, or from another desired
         name of the same scope. `live` maps the scope's live ids to names; `desired` gives each entry's name,
         location and matched live id (None: created). A desired name equal to its own object's live name is
-        not new, so it is not compared with live names (two live near-duplicates are Greenhouse's). Linear:
+        not new: it is not compared with live names, nor with another such name (two live near-duplicates are
+        Greenhouse's, and an export lists both). Linear:
         live names are indexed by their fold once.
         """
         entries = list(desired)
@@ -256,17 +257,20 @@ class Context:
         by_fold: dict[str, list[int]] = defaultdict(list)
         for live_id, name in live.items():
             by_fold[fold(name)].append(live_id)
-        first: dict[str, tuple[str, Source | str]] = {}
+        first: dict[str, tuple[str, Source | str, bool]] = {}
         for name, where, matched in entries:
             key = fold(name)
+            unchanged = matched is not None and live.get(matched) == name
             other = first.get(key)
             if other is not None and other[0] != name:
+                if unchanged and other[2]:
+                    continue  # both already live as written: Greenhouse's near-duplicates, not the manifest's
                 self.warn(f"{where}: {noun} {quoted(name)} differs only in {differences(name, other[0])} from "
                           f"{noun} {quoted(other[0])} at {other[1]}: Greenhouse would hold two {noun}s a person "
                           "reads as one; write one name")
                 continue
-            first.setdefault(key, (name, where))
-            if matched is not None and live.get(matched) == name:
+            first.setdefault(key, (name, where, unchanged))
+            if unchanged:
                 continue
             near = [i for i in sorted(by_fold.get(key, ())) if i != matched and live[i] != name]
             if not near:

@@ -155,7 +155,7 @@ FAMILY = REGISTRY.register(Family(
     types=(ResourceType("candidate_tag", "candidate_tags", frozenset({"create", "delete"})),),
     # Configuration runs in section order: the tag dictionary after the custom fields.
     phases=(Phase("candidate_tag", after=("custom_field_scope_delete",)), Phase("candidate_tag_delete", after=("candidate_tag",))),
-    collections=(Collection("candidate_tags", PATH),),
+    collections=(Collection("candidate_tags", PATH, shape=SHAPE, definition=CANDIDATE_TAG),),
     identity="tag names",
     export_file="candidate-tags.yaml",
     plan_reads=_plan_reads,

@@ -259,3 +259,13 @@ def test_an_option_rename_beside_a_reorder_still_counts_on_its_own() -> None:
     renamed = [c for c in plan.changes if "name" in c.fields]
     assert [c.counts_as for c in renamed] == [None]
     assert changed_objects(plan)["custom_field_option"] == 2  # the reorder of A and B, and the rename
+
+
+def test_two_live_near_duplicates_listed_as_they_are_do_not_warn() -> None:
+    """An export of an organisation holding "Cost Center" and "cost center" lists both: nothing is new."""
+    fields = [{"name": n, "key": k, "field_type": "job", "value_type": "short_text"}
+              for n, k in (("Cost Center", "cost_center"), ("cost center", "cost_center_2"))]
+    plan = build_plan(manifest(custom_fields=fields),
+                      live(custom_fields=[field(1, "Cost Center", "cost_center", value_type="short_text"),
+                                          field(2, "cost center", "cost_center_2", value_type="short_text")]))
+    assert plan.changes == () and plan.warnings == ()

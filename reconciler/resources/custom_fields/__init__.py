@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reconciler.manifest.model import Entry
-from reconciler.resources.base import Collection, Family, Phase, ResourceType
+from reconciler.resources.base import Collection, Family, Phase, ResourceType, RowField
 from reconciler.resources.custom_fields import checks, export, plan
-from reconciler.resources.custom_fields.definition import CUSTOM_FIELD, CUSTOM_FIELD_OPTION
-from reconciler.resources.custom_fields.shape import SCOPES
+from reconciler.resources.custom_fields.definition import CUSTOM_FIELD, CUSTOM_FIELD_OPTION, VALUE_TYPES
+from reconciler.resources.custom_fields.shape import FIELD, OPTION, SCOPES
 from reconciler.resources.registry import REGISTRY
 
 SECTION = "custom_fields"
@@ -49,9 +49,19 @@ FAMILY = REGISTRY.register(Family(
         Phase("custom_field_delete", after=("custom_field",), final=True),
     ),
     collections=(
-        Collection("custom_fields", plan.PATH),
-        Collection("custom_field_options", plan.OPTIONS),
-        *(Collection(s.collection, s.path, label=()) for s in SCOPES),
+        Collection("custom_fields", plan.PATH, shape=FIELD, definition=CUSTOM_FIELD,
+                   # field_type's enum comes from the definition, tolerated when unknown (a manifest can only
+                   # name known field_types, so such a field is never matched); an unknown value_type on a
+                   # matched field would plan a destructive replace, so it is an error.
+                   fields=(RowField("active", "boolean"),
+                           RowField("value_type", "string", values=frozenset(VALUE_TYPES), acted_on=True))),
+        Collection("custom_field_options", plan.OPTIONS, shape=OPTION, definition=CUSTOM_FIELD_OPTION,
+                   fields=(RowField("custom_field_id", "integer", nullable=False, required=True),
+                           RowField("sort_order", "integer"), RowField("active", "boolean"))),
+        *(Collection(s.collection, s.path, label=(),
+                     fields=(RowField("custom_field_id", "integer", nullable=False, required=True),
+                             RowField(s.column, "integer", nullable=False, required=True)))
+          for s in SCOPES),
     ),
     identity="custom field keys or names",
     export_file="custom-fields.yaml",

@@ -11,10 +11,17 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from reconciler.manifest.model import Entry
-from reconciler.resources.base import Collection, Family, Phase, ResourceType
+from reconciler.resources.base import Collection, Family, Phase, ResourceType, RowField
 from reconciler.resources.registry import REGISTRY
 from reconciler.resources.users import acting, checks, export, plan
-from reconciler.resources.users.definition import FUTURE_JOB_PERMISSION, JOB_PERMISSION, USER
+from reconciler.resources.users.definition import (
+    FUTURE_JOB_PERMISSION,
+    FUTURE_JOB_PERMISSION_SHAPE,
+    JOB_PERMISSION,
+    JOB_PERMISSION_SHAPE,
+    USER,
+    USER_SHAPE,
+)
 
 if TYPE_CHECKING:
     from reconciler.live import LiveOrg
@@ -69,17 +76,25 @@ FAMILY = REGISTRY.register(Family(
     ),
     collections=(
         Collection(
-            "user_roles", "/v3/user_roles", read_only=True),
+            "user_roles", "/v3/user_roles", read_only=True,
+            fields=(RowField("name", "string", nullable=False, required=True), RowField("role_type", "string"))),
         # Service accounts are hidden unless asked for [spec]; reading them lets the planner recognise (and
         # never list, match or deactivate) them. Whether the default list includes deactivated users is
         # undocumented [inferred: users-deactivated], so they are listed explicitly too.
         Collection(
             "users", plan.PATH,
             params=({"show_service_accounts": True}, {"deactivated": True, "show_service_accounts": True}),
-            label=("name", "primary_email")),
-        Collection("jobs", "/v3/jobs", read_only=True),
-        Collection("user_job_permissions", plan.UJP, filter_param="user_ids", label=()),
-        Collection("future_job_permissions", plan.FJP, filter_param="user_ids", label=()),
+            label=("name", "primary_email"), shape=USER_SHAPE, definition=USER, fields=(RowField("emails", "strings"),)),
+        Collection("jobs", "/v3/jobs", read_only=True, fields=(RowField("requisition_id", "string"),)),
+        Collection("user_job_permissions", plan.UJP, filter_param="user_ids", label=(), shape=JOB_PERMISSION_SHAPE,
+                   fields=(RowField("user_id", "integer", nullable=False, required=True),
+                           RowField("job_id", "integer", nullable=False, required=True),
+                           RowField("role_id", "integer", nullable=False, required=True),
+                           RowField("automated", "boolean"))),
+        Collection("future_job_permissions", plan.FJP, filter_param="user_ids", label=(),
+                   shape=FUTURE_JOB_PERMISSION_SHAPE,
+                   fields=(RowField("user_id", "integer", nullable=False, required=True),
+                           RowField("role_id", "integer", nullable=False, required=True))),
     ),
     identity="user emails",
     export_file="users.yaml",
