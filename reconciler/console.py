@@ -124,7 +124,16 @@ def configure(opts: Options) -> None:
     _handler = _StderrHandler()
     logger.addHandler(_handler)
     logger.setLevel(opts.level)
-    logger.propagate = False
+
+
+def reset() -> None:
+    """Remove the handler and forget the options (tests that run the CLI in-process call this)."""
+    global _options, _handler
+    if _handler is not None:
+        logging.getLogger(ROOT_LOGGER).removeHandler(_handler)
+        _handler = None
+    logging.getLogger(ROOT_LOGGER).setLevel(logging.NOTSET)
+    _options = Options()
 
 
 def color_enabled(stream: IO[str], env: Mapping[str, str] | None = None) -> bool:

@@ -71,10 +71,11 @@ def unfixable(exc: BaseException) -> str | None:
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         if isinstance(current, ssl.SSLCertVerificationError):
-            detail = ": ".join(str(x) for x in (current.reason, current.verify_message) if x) or str(current)
+            parts = (getattr(current, "reason", None), getattr(current, "verify_message", None))
+            detail = ": ".join(str(x) for x in parts if x) or str(current)
             return f"TLS certificate not accepted ({detail}; a CA bundle can be named by SSL_CERT_FILE)"
         if isinstance(current, ssl.SSLError) and not isinstance(current, (ssl.SSLEOFError, ssl.SSLZeroReturnError)):
-            return f"TLS handshake failed: {current.reason or current}"
+            return f"TLS handshake failed: {getattr(current, 'reason', None) or current}"
         if isinstance(current, ConnectionRefusedError):
             return "connection refused"
         if isinstance(current, socket.gaierror):
