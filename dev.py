@@ -4,6 +4,7 @@
     python3 dev.py demo       # set up .venv, start the seeded sandbox, plan / apply / plan examples/
     python3 dev.py test       # set up .venv, then lint (ruff), type-check (mypy) and run the test suite
     python3 dev.py test-min   # set up .venv-min with every runtime dependency at its declared floor; pytest
+    python3 dev.py chaos      # the chaos suite with 50 seeds (tests/chaos; CI runs 5), then its figures
 
 `demo` and `test` create the local virtual environment `.venv` on first use and reuse it afterwards;
 `test-min` does the same with `.venv-min`. The project is (re)installed whenever `pyproject.toml`
@@ -121,6 +122,45 @@ def pytest(python: Path, extra: list[str]) -> int:
     return code
 
 
+CHAOS_SEEDS = 50
+"""Seeds `dev.py chaos` runs (`python3 dev.py test` runs the suite's default, 5)."""
+
+
+def cmd_chaos(extra: list[str]) -> int:
+    """The chaos suite (tests/chaos) with CHAOS_SEEDS seeds (50 unless set), then its figures.
+
+    Each seed appends one JSON line to a report file (CHAOS_REPORT); the totals printed at the end are
+    the ones docs/reliability.md ("Chaos suite") records. Extra arguments go to pytest.
+    """
+    import json
+    import tempfile
+    from collections import Counter
+
+    ensure_venv()
+    with tempfile.TemporaryDirectory(prefix="chaos-") as work:
+        report = Path(work) / "report.jsonl"
+        env = dict(os.environ)
+        env.setdefault("CHAOS_SEEDS", str(CHAOS_SEEDS))
+        env["CHAOS_REPORT"] = str(report)
+        started = time.monotonic()
+        code = run(str(PY), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/chaos", *extra, env=env)
+        wall = time.monotonic() - started
+        lines = [json.loads(line) for line in report.read_text().splitlines()] if report.exists() else []
+    faults: Counter[str] = Counter()
+    applies: Counter[int] = Counter()
+    for line in lines:
+        faults.update(line["faults"])
+        applies[line["applies"]] += 1
+    total = {key: sum(line[key] for line in lines) for key in ("requests", "writes", "committed", "duplicates")}
+    failed = sorted(line["seed"] for line in lines if line["problems"])
+    print(f"\nchaos: {len(lines)} seed(s) in {wall:.0f} s wall; seeds with problems: {failed or 'none'}")
+    print("applies per seed: " + ", ".join(f"{n}: {applies[n]} seed(s)" for n in sorted(applies)))
+    print("faults injected: " + ", ".join(f"{kind} {faults[kind]}" for kind in sorted(faults)))
+    print(f"requests {total['requests']}, writes sent {total['writes']} (committed {total['committed']}), "
+          f"duplicates {total['duplicates']}")
+    return code
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -180,7 +220,7 @@ def cmd_demo(_extra: list[str]) -> int:
 def main() -> int:
     if sys.version_info < (3, 11):  # noqa: UP036 - this file runs before anything is installed
         sys.exit(f"Python >= 3.11 is required (this is {sys.version.split()[0]})")
-    commands = {"test": cmd_test, "test-min": cmd_test_min, "demo": cmd_demo}
+    commands = {"test": cmd_test, "test-min": cmd_test_min, "demo": cmd_demo, "chaos": cmd_chaos}
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         print(__doc__, file=sys.stderr)
         return 64
