@@ -1,4 +1,5 @@
-"""apply in a real terminal (a pty): the interactive confirmation, colour, and NO_COLOR."""
+"""apply and plan in a real terminal (a pty): the interactive confirmation, colour, NO_COLOR and --no-color,
+the live progress line."""
 
 from __future__ import annotations
 
@@ -73,3 +74,22 @@ def test_no_color_turns_colour_off_on_a_terminal(server: Server) -> None:
     assert code == 0
     assert b"Plan: 7 to create" in out
     assert b"\x1b[3" not in out
+
+
+def test_no_color_option_turns_colour_off_on_a_terminal(server: Server) -> None:
+    env = server.env()
+    del env["NO_COLOR"]
+    code, out = in_terminal(["--no-color", "plan", "examples/"], env, None)
+    assert code == 0
+    assert b"Plan: 7 to create" in out
+    assert b"\x1b[3" not in out
+
+
+def test_progress_on_a_terminal_is_one_live_line(server: Server) -> None:
+    code, out = in_terminal(["plan", "examples/"], server.env(), None)
+    assert code == 0
+    assert b"\r  1 API request(s): GET /v3/" in out  # rewritten in place ...
+    assert b"read: " not in out  # ... not the plain lines of CI logs
+    code, out = in_terminal(["-q", "plan", "examples/"], server.env(), None)
+    assert code == 0
+    assert b"API request(s)" not in out
