@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from reconciler.manifest.checks import composed
 from reconciler.manifest.definitions import EMAIL_PATTERN
 from reconciler.manifest.names import name_problem
 
@@ -46,6 +47,7 @@ class TreeNames:
     """How the live objects of one tree can be named: counts of names, external ids and of both together."""
 
     rows: Mapping[int, Mapping[str, Any]]
+    #: Per name as a person reads it (Unicode NFC: "Cafe\u0301" is "Café"), how many objects have it.
     names: Counter[str]
     external_ids: Counter[str]
     #: Per string, how many live objects have it as their name or their external_id (or both).
@@ -58,7 +60,7 @@ class TreeNames:
         keys: Counter[str] = Counter()
         for row in rows.values():
             name, ext = str(row.get("name")), _ext(row)
-            names[name] += 1
+            names[composed(name)] += 1
             if ext is not None:
                 external_ids[ext] += 1
             keys.update({name, *([ext] if ext is not None else [])})
@@ -71,7 +73,7 @@ class TreeNames:
 
     def needs_id(self, row: Mapping[str, Any]) -> bool:
         """Whether only `id:` identifies the object: no usable external_id, and its name is shared."""
-        return not self.keeps_external_id(row) and self.names[str(row.get("name"))] > 1
+        return not self.keeps_external_id(row) and self.names[composed(str(row.get("name")))] > 1
 
     def reference(self, row: Mapping[str, Any]) -> str | int:
         """The object's reference: a string exactly one object of the tree has, else its Harvest id."""
@@ -153,8 +155,8 @@ class Exporting:
     def _shared_name(self, collection: str, row: Mapping[str, Any]) -> None:
         """The note about objects only `id:` identifies (once per name, whichever family meets them first)."""
         names = self._trees[collection]
-        name = str(row.get("name"))
-        ids = self._ids(collection, lambda r: str(r.get("name")) == name and not names.keeps_external_id(r))
+        name = composed(str(row.get("name")))
+        ids = self._ids(collection, lambda r: composed(str(r.get("name"))) == name and not names.keeps_external_id(r))
         self.note(f'{_TREES[collection]}s with ids {ids} are named "{name}" and have no external_id of their own: '
                   "they are exported with `id:` and referred to by that id (their Harvest ids), which ties the "
                   "manifests to this organisation; give them external_ids in Greenhouse to make them portable "

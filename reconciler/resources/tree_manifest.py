@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from reconciler.errors import RANK_SEMANTIC, Problem
-from reconciler.manifest.checks import Checking, by_field, duplicates, place, renames
+from reconciler.manifest.checks import Checking, by_field, composed, duplicates, place, renames
 from reconciler.manifest.definitions import NAME, REFERENCE, ObjectDef, Prop, harvest_id, nullable, previously
 from reconciler.manifest.model import Entry, Source
 from reconciler.manifest.text import prose_list, quote
@@ -127,8 +127,11 @@ class TreeEntries:
         a name when each has an identity of its own (`external_id` or `id`)."""
         if self.unique_names:
             return duplicates(self.entries, by_field("name"), f"{self.what} name")
+        groups: dict[str, list[Entry]] = {}
+        for entry in self.entries:  # names that display alike are one name (`composed`: Unicode NFC)
+            groups.setdefault(composed(entry.data["name"]), []).append(entry)
         shared: list[Entry] = []
-        for group in self.by_name.values():
+        for group in groups.values():
             if len(group) > 1 and not all(_identified(e) for e in group):
                 shared += group
         return duplicates(shared, by_field("name"), f"{self.what} name",

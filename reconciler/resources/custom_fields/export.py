@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.manifest.checks import composed as nfc
 from reconciler.resources.custom_fields.definition import SELECT_VALUE_TYPES, accepts
 from reconciler.resources.custom_fields.shape import FIELD, OPTION, PROPERTIES, SCOPES, composed
 from reconciler.resources.exporting import Exporting, writable
@@ -78,10 +79,10 @@ def _reference_order(written: Any) -> tuple[bool, Any]:
 
 def _shared_option_names(exporting: Exporting, field: Mapping[str, Any], ordered: list[Mapping[str, Any]]) -> set[str]:
     """Names that several of the field's active options have: those options are written with their `id`."""
-    counts = Counter(str(o.get("name")) for o in ordered)
+    counts = Counter(nfc(str(o.get("name"))) for o in ordered)  # names that display alike are one
     shared = {n for n, c in counts.items() if c > 1}
     for name in sorted(shared):
-        ids = ", ".join(str(o["id"]) for o in ordered if str(o.get("name")) == name)
+        ids = ", ".join(str(o["id"]) for o in ordered if nfc(str(o.get("name"))) == name)
         exporting.note(f'options {ids} of custom field "{field.get("name")}" are all named "{name}": they are '
                        "exported with `id:` (their Harvest ids), which ties the manifest to this organisation",
                        ("option", field["id"], name))
@@ -94,7 +95,7 @@ def _option(exporting: Exporting, written: Mapping[str, Any], row: Mapping[str, 
     An external_id the manifest rules refuse is left out (unmanaged)."""
     if written.get("external_id") and not exporting.value("option", row, "external_id", written["external_id"]):
         written = {"name": written["name"]}
-    if str(written["name"]) in shared:
+    if nfc(str(written["name"])) in shared:
         out = {"name": written["name"], "id": int(row["id"])}
         return {**out, **({"external_id": written["external_id"]} if written.get("external_id") else {})}
     return dict(written) if written.get("external_id") else written["name"]
