@@ -276,10 +276,13 @@ def _text(value: Any) -> str:
 
 
 def shim(bin_dir: Path) -> Path:
-    """A `greenhouse-reconciler` on PATH that runs this checkout's CLI with this interpreter."""
+    """A `greenhouse-reconciler` on PATH: the console script of this environment (so the program name, and
+    with it shell completion, is the installed one), or this interpreter's `-m reconciler` without it."""
     bin_dir.mkdir(parents=True, exist_ok=True)
     script = bin_dir / "greenhouse-reconciler"
-    script.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m reconciler "$@"\n')
+    installed = Path(sys.executable).parent / "greenhouse-reconciler"
+    target = f'"{installed}"' if installed.exists() else f'"{sys.executable}" -m reconciler'
+    script.write_text(f'#!/bin/sh\nexec {target} "$@"\n')
     script.chmod(0o755)
     return bin_dir
 
