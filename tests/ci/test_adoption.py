@@ -100,3 +100,10 @@ def test_the_licence_is_the_full_apache_2_text() -> None:
                     "APPENDIX: How to apply the Apache License to your work."):
         assert heading in text
     assert len(text.split()) > 1500  # the whole text (about 1,580 words), not a stub pointing to it
+
+
+@pytest.mark.parametrize("name", ["pr-comment", "reviewed-plan", "pr-notice", "drift-issue"])
+def test_each_github_subcommand_help_has_an_example(name: str) -> None:
+    proc = run("github", name, "--help")
+    assert proc.returncode == 0
+    assert "Example" in proc.stdout and f"greenhouse-reconciler github {name}" in proc.stdout

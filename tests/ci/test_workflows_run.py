@@ -255,3 +255,14 @@ def test_an_invalid_manifest_fails_validate_with_an_annotation_and_no_plan_is_re
     comments = bot_comments(rig, 12)
     assert len(comments) == 1 and parse(comments[0]["body"]) is None
     assert rig.standin.state.artifacts == []
+
+
+def test_the_runner_refuses_what_it_does_not_understand() -> None:
+    from tests.ci.runner import Unsupported, condition, evaluate
+
+    ctx = Context(vars={"A": "x"}, secrets={}, github={"event": {"n": 3}})
+    assert evaluate("vars.A || 'd'", ctx) == "x" and evaluate("vars.B || 'd'", ctx) == "d"
+    assert condition("github.event.n == 3", ctx) and not condition("failure()", ctx)
+    for text in ("contains(vars.A, 'x')", "matrix.os", "vars.A = 1"):
+        with pytest.raises(Unsupported):
+            evaluate(text, ctx)
