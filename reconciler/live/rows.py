@@ -8,7 +8,7 @@ pass per collection, linear in the rows), against what its collection needs (`Ro
 - derived for every collection: an integer `id` (required) and its `label` fields (strings or null);
 - from the collection's `shape` (the canonical shape that reads its rows): each attribute by its API key;
   a reference is an integer or null, a set of references a list of integers, a negated flag a boolean,
-  `name` a string (not null); the kinds and enums of plain attributes come from the collection's
+  `name` a string (required: without it the object could not be matched); the kinds and enums of plain attributes come from the collection's
   manifest `definition` (the JSON Schema fragment of the same key);
 - the collection's own `fields` (`RowField`), which add to or override the derived ones.
 
@@ -196,9 +196,8 @@ def _from_attr(attr: Any, schema: Mapping[str, Any] | None) -> RowField:
     if attr.negate:
         return RowField(key, "boolean")
     if attr.name == "name":
-        # A string whenever present; a row without one is read as before (rows of older answers and
-        # of tests often carry only what they are about).
-        return RowField(key, "string", nullable=False)
+        # The identity of most objects: a row without one would be planned as "not there" (and created again).
+        return RowField(key, "string", nullable=False, required=True)
     if schema is None:
         return RowField(key, "any")
     kinds = schema.get("type")

@@ -108,7 +108,7 @@ class Collection:
     declares as little as possible: every row has an integer `id`; the `label` fields are strings or
     null; `shape` (the canonical `Shape` whose `from_api` reads these rows) adds its attributes by their
     API keys (a reference: an integer or null; a set of references: a list of integers; a negated flag:
-    a boolean; a `name`: a string, not null), and `definition` (the manifest `ObjectDef` of those
+    a boolean; a `name`: a string, required), and `definition` (the manifest `ObjectDef` of those
     attributes) the kinds and enums of its plain ones; `fields` adds or overrides fields the shape does
     not read (foreign keys of join rows, flags the plan looks at, enums).
     """
@@ -168,7 +168,8 @@ class Family:
     export: Export
     #: Whether the API can delete the section's objects (if not, `prune: enforce` is an error).
     deletable: bool = True
-    #: Whether identities compare case-insensitively (emails): protect entries match likewise.
+    #: Whether identities compare case-insensitively (emails). (Protect entries match ignoring case, spaces
+    #: and Unicode form for every section: reconciler/planner/context.py, `Context.protected`.)
     casefold_identity: bool = False
     #: Extra advice when `prune: enforce` is refused for an undeletable section.
     prune_hint: str = ""

@@ -6,7 +6,8 @@ the real sandbox server started by `tests/e2e/conftest.py` (for the e2e tests). 
 passed on as it came, Host header included, so the sandbox's `Link` headers point back here; the
 answer to a GET of a `/v3` list may then be changed by the one `Corruption` the test set. Every
 request is recorded (method, path), so a test asserts exactly which requests were sent, and that no
-write was.
+write was. The corruption stands for a bad answer to the reads a plan is made from, so it applies only
+until the first write: re-reads after a write (settling) get the upstream's answers.
 """
 
 from __future__ import annotations
@@ -86,7 +87,7 @@ class AnswerServer:
         path = urlsplit(target).path
         self.record(method, path)
         answer = self.upstream(method, target, headers, body)
-        corruption = self.corruption
+        corruption = None if self.writes() else self.corruption
         if corruption is not None and method == "GET" and path.startswith("/v3/") and answer[0] == 200:
             answer = corruption(method, target, answer, self.url)
         return answer

@@ -88,7 +88,7 @@ def test_each_kind_refuses_what_does_not_fit(field: str, value: Any, expected: s
     assert refusal({**GOOD, field: value}) == f"GET /v3/gizmos: row 0 (id 17): {expected}"
 
 
-@pytest.mark.parametrize("field", ["owner_id"])
+@pytest.mark.parametrize("field", ["name", "owner_id"])
 def test_a_missing_required_field_is_refused(field: str) -> None:
     row = {k: v for k, v in GOOD.items() if k != field}
     assert refusal(row) == f'GET /v3/gizmos: row 0 (id 17): field "{field}" is missing'
@@ -119,7 +119,7 @@ def test_the_derived_rules_follow_the_shape_the_definition_and_the_declared_fiel
     fields = {f.key: (f.kind, f.nullable, f.required, sorted(f.values), f.acted_on) for f in derive(GIZMOS).fields}
     assert fields == {
         "id": ("integer", False, True, [], False),
-        "name": ("string", False, False, [], False),
+        "name": ("string", False, True, [], False),
         "parent_id": ("integer", True, False, [], False),
         "tag_ids": ("integers", True, False, [], False),
         "deactivated": ("boolean", True, False, [], False),
