@@ -123,7 +123,7 @@ class GitHub:
             response = self._send("GET", url, path, redirect_ok=True)
             if response.status_code not in (301, 302, 303, 307, 308):
                 return response.content
-            location = response.headers.get("location", "")
+            location = response.headers.get("Location", "")
             if not location:
                 raise GitHubError(f"GET {path} -> {response.status_code}: a redirect without a Location")
             url = str(httpx.URL(url).join(location))

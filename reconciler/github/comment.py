@@ -95,8 +95,15 @@ def _checked(body: str) -> str:
 
 
 def _login(item: Any) -> str:
-    user = item.get("user") if isinstance(item, dict) else None
-    return str(user.get("login", "")) if isinstance(user, dict) else ""
+    """The login of the account that wrote a comment or issue (GitHub's `user.login`), or ""."""
+    return str(pointer(item, "/user/login") or "")
+
+
+def pointer(item: Any, path: str) -> Any:
+    """The value at a JSON pointer (RFC 6901, without escapes) in a GitHub answer; None when absent."""
+    for part in path.split("/")[1:]:
+        item = item.get(part) if isinstance(item, dict) else None
+    return item
 
 
 def posted_from(action: str, answer: Any) -> Posted:
