@@ -44,3 +44,31 @@ def test_every_inferred_key_in_the_code_is_a_row_of_the_facts_page() -> None:
 def test_the_facts_page_has_inferred_rows_and_the_code_uses_them() -> None:
     used = {key for _, _, key in product_tags() if key}
     assert len(documented_keys()) >= 10 and len(used) >= 8
+
+
+# -- what each list row must hold: the facts page's table is the one the registry derives -------------------
+
+
+def row_rules_table() -> list[str]:
+    """The rows of the facts page's "What a list row must hold" table, from `reconciler.live.rows`."""
+    from reconciler.live.rows import expectation, rules_for
+    from reconciler.resources.registry import REGISTRY
+
+    lines = []
+    for name, collection in REGISTRY.views.collections.items():
+        fields, enums = [], []
+        for spec in rules_for(name).fields:
+            words = expectation(spec).replace("a list of ", "list of ").replace("an ", "").replace("a ", "")
+            fields.append(f"`{spec.key}` {words}{', required' if spec.required else ''}")
+            if spec.values:
+                verdict = "an error" if spec.acted_on else "tolerated"
+                enums.append(f"`{spec.key}`: {len(spec.values)} known values, an unknown one is {verdict}")
+        lines.append(f"| `GET {collection.path}` | {'; '.join(fields)} | {'; '.join(enums) or '-'} |")
+    return lines
+
+
+def test_the_facts_page_lists_what_each_list_row_must_hold_as_the_code_checks_it() -> None:
+    text = (ROOT / "docs" / "api-facts.md").read_text(encoding="utf-8")
+    section = text.split("\n## What a list row must hold", 1)[1].split("\n## ", 1)[0]
+    documented = [line for line in section.splitlines() if line.startswith("| `GET /v3/")]
+    assert documented == row_rules_table()

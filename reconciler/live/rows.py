@@ -66,7 +66,7 @@ _KIND_TESTS: Mapping[str, Callable[[Any], bool]] = {
 _KIND_WORDS: Mapping[str, str] = {
     "integer": "an integer",
     "string": "a string",
-    "boolean": "true or false",
+    "boolean": "a boolean",
     "integers": "a list of integers",
     "strings": "a list of strings",
     "any": "a value",

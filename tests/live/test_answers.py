@@ -12,6 +12,7 @@ from reconciler.errors import ApiError
 from reconciler.harvest import HarvestReader
 from reconciler.harvest.responses import error_detail, next_link
 from tests.harvest.fake_api import FakeApi, json_response, settings
+from tests.harness import Rig
 
 
 def answer(status: int, body: Any, link: str | None = None, url: str = "https://harvest.example/v3/departments") -> httpx.Response:
@@ -73,3 +74,13 @@ def test_the_reader_refuses_a_foreign_next_page_and_sends_nothing_there() -> Non
     with HarvestReader(settings(), transport=api.transport()) as reader, pytest.raises(ApiError, match="another host"):
         reader.list_all("/v3/departments")
     assert [r.url.host for r in api.requests] == ["127.0.0.1", "127.0.0.1"]  # the token, then page one
+
+
+def test_the_sandboxs_422_for_a_duplicate_tag_reads_once() -> None:
+    rig = Rig()
+    taken = rig.reader().list_all("/v3/candidate_tags")[0]["name"]
+    with rig.client() as client, pytest.raises(ApiError) as caught:
+        client.post("/v3/candidate_tags", {"name": taken})
+    text = str(caught.value)
+    assert text.startswith("POST /v3/candidate_tags -> 422: Validation failed: ")
+    assert text.count(taken) == 1 and ";" not in text

@@ -75,10 +75,10 @@ def test_a_wrong_typed_foreign_key_names_the_row_id_and_what_it_got() -> None:
 @pytest.mark.parametrize(("field", "value", "expected"), [
     ("tag_ids", [1, "2"], 'field "tag_ids" must be a list of integers or null, got [1, "2"]'),
     ("tag_ids", 3, 'field "tag_ids" must be a list of integers or null, got 3'),
-    ("deactivated", "no", 'field "deactivated" must be true or false or null, got "no"'),
+    ("deactivated", "no", 'field "deactivated" must be a boolean or null, got "no"'),
     ("name", None, 'field "name" must be a string, got null'),
     ("name", 5, 'field "name" must be a string, got 5'),
-    ("flag", 1, 'field "flag" must be true or false or null, got 1'),
+    ("flag", 1, 'field "flag" must be a boolean or null, got 1'),
     ("note", {"a": 1}, 'field "note" must be a string or null, got {"a": 1}'),
     ("owner_id", None, 'field "owner_id" must be an integer, got null'),
     ("owner_id", False, 'field "owner_id" must be an integer, got false'),
