@@ -11,8 +11,8 @@ import pytest
 from reconciler.errors import ApiError
 from reconciler.harvest import HarvestReader
 from reconciler.harvest.responses import error_detail, next_link
-from tests.harvest.fake_api import FakeApi, json_response, settings
 from tests.harness import Rig
+from tests.harvest.fake_api import FakeApi, json_response, settings
 
 
 def answer(status: int, body: Any, link: str | None = None, url: str = "https://harvest.example/v3/departments") -> httpx.Response:
