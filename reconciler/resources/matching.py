@@ -82,7 +82,7 @@ def match_one(
     for rule, ids in candidates:
         distinct = sorted(set(ids))
         if not distinct and isinstance(rule, IdRule):
-            ctx.problem(entry.source, f"{rule} matches no live {noun}: a Harvest id names an object of one "
+            ctx.problem(entry.at("id"), f"{rule} matches no live {noun}: a Harvest id names an object of one "
                         "organisation (this manifest may come from another one); remove the id to match by "
                         "external_id or name, or correct it")
             return False, None
