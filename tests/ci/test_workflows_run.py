@@ -102,6 +102,9 @@ class Rig:
         result = run_job(workflow, job, ctx, workdir, base_env=env, event=event, replace={"install": install},
                          uses={"actions/checkout": checkout, "actions/setup-python": setup_python,
                                "actions/upload-artifact": upload})
+        for step in result.steps:  # neither the job token nor a client secret is ever in a log
+            for secret in (TOKEN, *[v for k, v in ctx.secrets.items() if k.endswith("_SECRET")]):
+                assert secret not in step.stdout + step.stderr, (step.name, "leaks a secret")
         pid_file = workdir / "sandbox.pid"
         if pid_file.exists():
             self.sandboxes.append(int(pid_file.read_text()))
@@ -210,12 +213,12 @@ def test_a_failed_plan_replaces_the_comment_so_nothing_can_be_applied(rig: Rig) 
     ok, _ = rig.run("greenhouse-plan.yml", "plan", run_id=901, event=pr_event())
     assert ok.succeeded, describe(ok)
     broken, _ = rig.run("greenhouse-plan.yml", "plan", run_id=902, event=pr_event(),
-                        secrets={"GREENHOUSE_READ_CLIENT_ID": "demo-client", "GREENHOUSE_READ_CLIENT_SECRET": "wrong"})
+                        secrets={"GREENHOUSE_READ_CLIENT_ID": "demo-client", "GREENHOUSE_READ_CLIENT_SECRET": "not-the-demo-secret-7f3a"})
     assert not broken.succeeded and broken.step("Plan").outcome == "failure"
     assert broken.step("Comment that there is no plan").outcome == "success"
     comments = bot_comments(rig, 12)
     assert len(comments) == 1 and parse(comments[0]["body"]) is None and "No plan" in comments[0]["body"]
-    assert "wrong" not in comments[0]["body"]
+    assert "not-the-demo-secret-7f3a" not in comments[0]["body"]
 
 
 def test_drift_opens_the_issue_closes_it_when_gone_and_an_error_is_never_drift(rig: Rig) -> None:
@@ -225,7 +228,7 @@ def test_drift_opens_the_issue_closes_it_when_gone_and_an_error_is_never_drift(r
     assert len(open_issues) == 1 and "### greenhouse-reconciler plan" in open_issues[0]["body"]
 
     broken, _ = rig.run("greenhouse-drift.yml", "drift", run_id=1002, event={},
-                        secrets={"GREENHOUSE_READ_CLIENT_ID": "demo-client", "GREENHOUSE_READ_CLIENT_SECRET": "wrong"})
+                        secrets={"GREENHOUSE_READ_CLIENT_ID": "demo-client", "GREENHOUSE_READ_CLIENT_SECRET": "not-the-demo-secret-7f3a"})
     assert not broken.succeeded
     assert "an error, not drift" in broken.step("Check for drift").stdout
     assert broken.step("Open, update or close the drift issue").outcome == "skipped"
