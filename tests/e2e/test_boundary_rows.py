@@ -72,3 +72,23 @@ def test_a_next_link_to_another_host_is_refused_and_nothing_is_sent_there(front:
     assert ('Error: GET /v3/departments -> 200: refusing the next page: its Link rel="next" points to another host '
             "(or scheme or port) than the API's") in stderr
     assert "127.0.0.2" not in stderr
+
+
+def test_an_unknown_field_type_is_tolerated_and_named_with_v(front: AnswerServer, server: Server) -> None:
+    front.reset(field_set("/v3/custom_fields", 0, "field_type", "hologram"))
+    env = server.env(GREENHOUSE_API_URL=front.url, GREENHOUSE_TOKEN_URL=f"{front.url}/token")
+    quiet = cli("plan", "examples/", env=env)
+    assert quiet.code == 0 and "hologram" not in quiet.stderr
+    front.reset(field_set("/v3/custom_fields", 0, "field_type", "hologram"))
+    verbose = cli("-v", "plan", "examples/", env=env)
+    assert verbose.code == 0
+    assert ('GET /v3/custom_fields: 1 row(s) have field "field_type" = "hologram", a value this program does not '
+            "know; tolerated (the planner does not act on it)") in verbose.stderr
+    assert "GET /v3/departments: field(s) not checked, tolerated: created_at, updated_at" in verbose.stderr
+
+
+@pytest.mark.parametrize("command", ["plan", "apply"])
+def test_an_unknown_value_type_stops_the_run(front: AnswerServer, server: Server, command: str) -> None:
+    code, stderr = run(front, server, field_set("/v3/custom_fields", 0, "value_type", "hologram"), command)
+    assert code == 1
+    assert 'field "value_type" has the unknown value "hologram", which the planner would act on (known: ' in stderr
