@@ -91,6 +91,11 @@ def writable(value: Any) -> bool:
     return not isinstance(value, str) or (value.strip() != "" and name_problem(value) is None)
 
 
+def _email_key(email: Any) -> str:
+    """An email as one identity: case-folded (which lower-cases too) and in Unicode NFC."""
+    return str(composed(str(email).casefold()))
+
+
 def _ext(row: Mapping[str, Any]) -> str | None:
     value = row.get("external_id")
     return str(value) if value else None
@@ -197,15 +202,39 @@ class Exporting:
         write = self.department if kind == "department" else self.office
         return sorted((write(h) for h in handles), key=lambda r: (isinstance(r, int), str(r) if isinstance(r, str) else r))
 
+    def named_rows(self, noun: str, rows: Mapping[int, Mapping[str, Any]],
+                   scope: Callable[[Mapping[str, Any]], Any] = lambda r: None) -> list[Mapping[str, Any]]:
+        """The rows (of those export writes) whose name alone can identify them in a manifest (a family
+        without `id:`): the name is writable, and no other row of the same `scope` has a name that displays
+        alike (Unicode NFC; validation takes such names for duplicates). The others are left out, with a note
+        per group. In id order."""
+        groups: dict[tuple[Any, str], list[int]] = defaultdict(list)
+        for rid, row in sorted(rows.items()):
+            groups[(scope(row), composed(str(row.get("name"))))].append(rid)
+        out: list[Mapping[str, Any]] = []
+        for _, row in sorted(rows.items()):
+            group = groups[(scope(row), composed(str(row.get("name"))))]
+            if len(group) > 1:
+                shown = ", ".join(f"{json.dumps(rows[i].get('name'), ensure_ascii=True)} (id {i})" for i in group)
+                self.note(f"{noun}s {shown} have names that display alike (they differ only in how accents are "
+                          "encoded): manifests take them for one name, so they are left out (unmanaged); retype one "
+                          "in Greenhouse", ("alike", noun, tuple(group)))
+            elif self.writable_name(noun, row):
+                out.append(row)
+        return out
+
     # -- users -------------------------------------------------------------------------------------
     @cached_property
     def _emails(self) -> tuple[Mapping[str, list[int]], Mapping[str, list[int]]]:
-        """(user ids by lower-cased primary email, user ids by every lower-cased address)."""
+        """(user ids by primary email as validation compares them, user ids by every lower-cased address).
+
+        Validation compares emails case-folded and in Unicode NFC (`duplicates`), planning lower-cased: two
+        primary emails that are one to either are one identity here."""
         primary: dict[str, list[int]] = defaultdict(list)
         every: dict[str, list[int]] = defaultdict(list)
         for uid, row in sorted(self.live.get("users").items()):
             if row.get("primary_email"):
-                primary[str(row["primary_email"]).lower()].append(uid)
+                primary[_email_key(row["primary_email"])].append(uid)
             for email in {str(e).lower() for e in [row.get("primary_email"), *(row.get("emails") or [])] if e}:
                 every[email].append(uid)
         return primary, every
@@ -219,7 +248,7 @@ class Exporting:
             self.note(f"user {json.dumps(row['primary_email'], ensure_ascii=True)} (id {row.get('id')}) is left out "
                       "(unmanaged): its primary_email is not an email address", ("left out", "user", row.get("id")))
             return False
-        email = str(row.get("primary_email") or "").lower()
+        email = _email_key(row["primary_email"])
         owners = self._emails[0].get(email, [])
         if len(owners) < 2:
             return True

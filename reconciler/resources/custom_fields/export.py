@@ -39,10 +39,10 @@ def items(exporting: Exporting) -> list[dict[str, Any]]:
         return written[(kind, handle)]
 
     out = []
-    for row in sorted(live.get("custom_fields").values(), key=lambda r: (str(r.get("field_type")), str(r.get("name")))):
-        if row.get("active") is False:
-            continue
-        if not (exporting.writable_name("custom field", row) and exporting.writable_name("custom field", row, "name_key")):
+    active = {i: r for i, r in live.get("custom_fields").items() if r.get("active") is not False}
+    named = exporting.named_rows("custom field", active, lambda r: r.get("field_type"))  # names unique per field_type
+    for row in sorted(named, key=lambda r: (str(r.get("field_type")), str(r.get("name")))):
+        if not exporting.writable_name("custom field", row, "name_key"):
             continue
         field_id = int(row["id"])
         canonical = FIELD.from_api(composed(row, {s.key: scoped[s.key].get(field_id, []) for s in SCOPES}))
