@@ -105,16 +105,18 @@ def by_field(name: str) -> Callable[[Entry], Iterable[Key]]:
 
 
 def renames(entries: Sequence[Entry], what: str, group: Callable[[Entry], Any] = lambda e: None) -> list[Problem]:
-    """`previously` names must be free: not another object's name, not claimed twice, not the own name."""
-    names = {(group(e), e.data["name"]): e for e in reversed(entries)}
+    """`previously` names must be free: not another object's name, not claimed twice, not the own name
+    (compared after Unicode NFC normalisation, as `duplicates` does)."""
+    names = {(group(e), composed(e.data["name"])): e for e in reversed(entries)}
     claimed: dict[tuple[Any, str], Entry] = {}
     out: list[Problem] = []
     for entry in entries:
         for j, old in enumerate(entry.data.get("previously", [])):
             at = str(entry.at(f"previously[{j}]"))
-            owner = names.get((group(entry), old))
-            other = claimed.get((group(entry), old))
-            if old == entry.data["name"]:
+            key = (group(entry), composed(old))
+            owner = names.get(key)
+            other = claimed.get(key)
+            if composed(old) == composed(entry.data["name"]):
                 out.append(Problem(RANK_SEMANTIC, at, f"previously lists the {what}'s own name {quote(old)}"))
             elif owner is not None:
                 out.append(
@@ -135,7 +137,7 @@ def renames(entries: Sequence[Entry], what: str, group: Callable[[Entry], Any] =
                     )
                 )
             else:
-                claimed[(group(entry), old)] = entry
+                claimed[key] = entry
     return out
 
 

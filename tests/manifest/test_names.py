@@ -172,3 +172,13 @@ def test_a_value_the_schema_already_refuses_is_reported_once(tmp_path: Path, mon
     assert problems(tmp_path, monkeypatch) == [
         "a.yaml:3:5: $.custom_fields[0].key: key must not be empty or contain spaces",
     ]
+
+
+def test_a_previously_name_equal_after_normalisation_to_another_name_is_ambiguous(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path, {"a.yaml": 'candidate_tags:\n  - "Caf\\u00e9"\n  - name: Bistro\n    previously: "Cafe\\u0301"\n'})
+    assert problems(tmp_path, monkeypatch) == [
+        'a.yaml:4:5: $.candidate_tags[1].previously: previously name "Cafe\u0301" is the name of another '
+        "candidate tag (at a.yaml:2:5); the rename would be ambiguous",
+    ]
