@@ -20,6 +20,8 @@ prints their text and turns them into exit code 1. Their text never contains a s
         ├── TransportError               no answer at all after the allowed retries (GETs) or at once (writes)
         ├── OutcomeUnknownError          a write was sent and its answer lost (timeout, dropped connection): the
         │                                server may or may not have committed it; never retried blindly
+        ├── LiveDataError                a list row that does not fit what planning needs (reconciler/live/rows.py):
+        │                                "GET /v3/departments: row 3 (id 17): field "parent_id" must be ..."
         └── BulkPendingError             a bulk request was (or may have been) accepted but its outcome cannot be
                                          learnt now (still pending, lost reply not found, status unreadable): its
                                          rows are never sent again; plan again later
