@@ -41,6 +41,7 @@ from reconciler.live.reads import (
     sections_for,
     sections_to_plan,
 )
+from reconciler.live.rows import CheckedReader
 from reconciler.manifest.model import Entry, Source
 from reconciler.resources.registry import REGISTRY
 
@@ -228,7 +229,7 @@ class PlanReading:
             if self._acting_user_id is not None:
                 for family in REGISTRY.families:
                     if family.acting_user_check is not None:
-                        family.acting_user_check(self._reader, live, self._acting_user_id)
+                        family.acting_user_check(CheckedReader(self._reader), live, self._acting_user_id)
             elif self._service_user:
                 # The filtered lists of stage two are filtered by the objects read here; with none read they
                 # are not requested at all, so stage one decides "every list came back empty".
@@ -309,7 +310,7 @@ def read_for_export(reader: Reader, sections: Sequence[str], *, acting_user_id: 
     if acting_user_id is not None:
         for family in REGISTRY.families:
             if family.acting_user_check is not None:
-                family.acting_user_check(reader, live, acting_user_id)
+                family.acting_user_check(CheckedReader(reader), live, acting_user_id)
     else:
         check_not_all_empty(live, "export", expected=1)
     return live

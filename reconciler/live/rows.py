@@ -228,3 +228,25 @@ def rules_for(collection: str) -> RowRules:
     with _cache_lock:
         _cache[key] = rules
     return rules
+
+
+class CheckedReader:
+    """A reader whose every list is checked like the collection read from the same path (`rules_for`).
+
+    For the requests made outside the collection reads (the acting-identity guard's filtered user list):
+    a row that does not fit is the same `LiveDataError`, never a traceback in the guard.
+    """
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+
+    def list_all(self, path: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        views = REGISTRY.views
+        name = next((c.name for c in views.collections.values() if c.path == path), None)
+        rules = rules_for(name) if name is not None else derive(None)
+        check = rules.checker("GET", path)
+        rows: list[dict[str, Any]] = self._reader.list_all(path, params)
+        for row in rows:
+            check(row)
+        check.report()
+        return rows

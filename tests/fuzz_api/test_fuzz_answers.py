@@ -222,3 +222,16 @@ def test_the_real_cli_in_a_subprocess_reports_a_bad_answer_without_a_traceback(r
     assert f"Error: GET {path} -> 200: " in proc.stderr
     assert "Traceback" not in proc.stderr and SECRET not in proc.stderr + proc.stdout
     assert rig.server.writes() == []
+
+
+@pytest.mark.parametrize(("key", "value", "expected"), [
+    ("id", "1001", 'row 0: field "id" must be an integer, got "1001"'),
+    ("site_admin", "yes", 'row 0 (id 1001): field "site_admin" must be a boolean or null, got "yes"'),
+])
+def test_the_identity_guards_own_request_is_checked_too(rig: Rig, key: str, value: Any, expected: str) -> None:
+    """Planning only the tags, the guard asks for the acting user alone (`GET /v3/users?ids=1001`)."""
+    rig.server.reset(field_set("/v3/users", 0, key, value))
+    outcome = run_cli(["plan", str(rig.manifests / "candidate-tags.yaml")], rig.server.url)
+    judge(rig, outcome)
+    assert [p for m, p in rig.server.requests if m == "GET"] == ["/v3/candidate_tags", "/v3/users"]
+    assert outcome.code == 1 and f"Error: GET /v3/users: {expected}" in outcome.stderr
