@@ -8,6 +8,7 @@ subprocess against that server. The sandbox's own request log proves that nothin
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -92,3 +93,14 @@ def test_an_unknown_value_type_stops_the_run(front: AnswerServer, server: Server
     code, stderr = run(front, server, field_set("/v3/custom_fields", 0, "value_type", "hologram"), command)
     assert code == 1
     assert 'field "value_type" has the unknown value "hologram", which the planner would act on (known: ' in stderr
+
+
+def test_export_after_a_bad_row_writes_no_file(front: AnswerServer, server: Server, tmp_path: Path) -> None:
+    front.reset(field_set("/v3/offices", 1, "primary_in_house_contact_user_id", [1]))
+    out = tmp_path / "org"
+    done = cli("export", "--out", str(out),
+               env=server.env(GREENHOUSE_API_URL=front.url, GREENHOUSE_TOKEN_URL=f"{front.url}/token"))
+    assert done.code == 1 and "Traceback" not in done.stderr
+    assert ('Error: GET /v3/offices: row 1 (id ' in done.stderr
+            and 'field "primary_in_house_contact_user_id" must be an integer or null, got [1]' in done.stderr)
+    assert not out.exists() or list(out.iterdir()) == []
