@@ -38,7 +38,6 @@ def build_plan(
     chosen = check_only(only)
     sections = sections_to_plan(manifest, chosen)
     ctx = Context(manifest, live, phases=views.phase_rank, independent_phases=views.independent_phases,
-                  casefold_sections=frozenset(f.section for f in views.families if f.casefold_identity),
                   acting_user_id=None if acting_user_id is None else int(acting_user_id))
     # Indexes first, for every family whose collections were read: other families resolve references
     # (a user's offices, a field's departments) against them even when the family itself is not planned.

@@ -63,8 +63,6 @@ class Context:
     phases: Mapping[str, int] = field(default_factory=dict)
     #: Phases whose changes do not depend on each other's order: grouped by bulk endpoint when ordered.
     independent_phases: frozenset[str] = frozenset()
-    #: Sections whose identities compare case-insensitively (protect entries match likewise).
-    casefold_sections: frozenset[str] = frozenset()
     #: The Greenhouse user the token acts as (settings GREENHOUSE_USER_ID, the OAuth `sub`); None when the
     #: token acts as the credential's service user. Families refuse plans that cut this user's access.
     acting_user_id: int | None = None

@@ -140,7 +140,10 @@ def export_item(row: Mapping[str, Any]) -> str:
 
 
 def _export(exporting: Exporting) -> list[Any]:
-    return sorted(export_item(t) for t in exporting.live.get("candidate_tags").values())
+    """The live tags a manifest can hold (`Exporting.named_rows`: writable names that display unlike every
+    other's); the rest are left out, with a note, and plan as unmanaged."""
+    rows = exporting.named_rows("candidate tag", exporting.live.get("candidate_tags"))
+    return sorted(export_item(t) for t in rows)
 
 
 def _plan_reads(_entries: Sequence[Entry]) -> frozenset[str]:

@@ -178,11 +178,11 @@ def test_a_users_unknown_office_does_not_hide_its_grant_errors(server: Server, t
     assert server.writes() == []
 
 
-def test_a_custom_field_key_that_cannot_be_set_is_an_error_at_its_line(server: Server, tmp_path: Path) -> None:
+def test_a_custom_field_key_that_cannot_be_set_is_drift_at_its_line(server: Server, tmp_path: Path) -> None:
     folder = _write(tmp_path, fields=(
         "custom_fields:\n  - name: Cost Center\n    key: cost_centre\n    field_type: job\n    value_type: single_select\n"))
-    run = _plan(server, folder)
-    assert run.code == 1
-    assert (f'{folder / "fields.yaml"}:3:5: $.custom_fields[0].key: custom field "Cost Center" (id 200) has key '
-            '"cost_center" in Greenhouse, and keys are fixed at creation') in run.stderr
-    assert server.writes() == []
+    run = _plan(server, folder, "--detailed-exitcode")
+    assert run.code == 2, run.stderr
+    assert (f'Warning (not reachable, drift): {folder / "fields.yaml"}:3:5: $.custom_fields[0].key: custom field '
+            '"Cost Center" (id 200) has key "cost_center" in Greenhouse, and keys are fixed at creation') in run.stdout
+    assert "matches the manifests" not in run.stdout

@@ -194,13 +194,25 @@ def test_an_email_that_cannot_become_primary_is_an_unreachable_warning() -> None
     assert restored.unreachable == plan.unreachable and restored.drifted
 
 
-def test_a_custom_field_key_that_cannot_be_set_is_an_error_at_the_key() -> None:
+def test_a_custom_field_key_that_cannot_be_set_is_drift() -> None:
     m = manifest(custom_fields=[{"name": "Cost Center", "key": "cost_centre", "field_type": "job",
-                                 "value_type": "short_text"}])
-    with pytest.raises(PlanError) as e:
-        build_plan(m, live(custom_fields=[field(200, "Cost Center", "cost_center", value_type="short_text")]))
-    assert 'custom field "Cost Center" (id 200) has key "cost_center" in Greenhouse' in str(e.value)
-    assert 'cannot be set: write key: "cost_center"' in str(e.value)  # located at `key`: tests/e2e/test_mistakes_plan.py
+                                 "value_type": "short_text", "description": "Finance"}])
+    plan = build_plan(m, live(custom_fields=[field(200, "Cost Center", "cost_center", value_type="short_text")]))
+    assert [w.path for c in plan.changes for w in c.writes] == ["/v3/custom_fields/200"]  # the rest is planned
+    (warning,) = plan.unreachable
+    assert 'custom field "Cost Center" (id 200) has key "cost_center" in Greenhouse' in warning
+    assert 'write key: "cost_center"' in warning
+
+
+def test_a_new_field_whose_key_the_api_cannot_give_is_drift() -> None:
+    m = manifest(custom_fields=[{"name": "New field", "key": "bench_new", "field_type": "job",
+                                 "value_type": "short_text"},
+                                {"name": "Other", "key": "other", "field_type": "job", "value_type": "short_text"}])
+    plan = build_plan(m, live())
+    assert [c.action for c in plan.changes] == ["create", "create"]
+    (warning,) = plan.unreachable
+    assert 'custom field "New field" is created, but POST takes no name_key' in warning
+    assert '(expect "new_field")' in warning
 
 
 def test_an_inactive_field_is_drift_even_without_changes() -> None:

@@ -120,11 +120,12 @@ def plan_custom_fields(ctx: Context) -> None:
         current = live[live_id]
         before = current.canonical
         if data.get("key") and before["key"] != data["key"]:
-            # Matched by name: the manifest's key can never be reached (the API fixes keys at creation).
-            ctx.problem(entry.at("key"),
-                        f'custom field "{data["name"]}" (id {live_id}) has key "{before["key"]}" in Greenhouse, and '
-                        f'keys are fixed at creation, so "{data["key"]}" cannot be set: write key: "{before["key"]}" '
-                        "(or leave key out)")
+            # Matched by name: the manifest's key is never reached (the API fixes keys at creation). A warning,
+            # not an error: a field this tool created with a `key` lands here on the next plan (POST takes no
+            # name_key), and the field's other changes are still worth planning.
+            ctx.warn(f'{entry.at("key")}: custom field "{data["name"]}" (id {live_id}) has key "{before["key"]}" in '
+                     f'Greenhouse, and keys are fixed at creation, so "{data["key"]}" cannot be set: write key: '
+                     f'"{before["key"]}" (or leave key out)', unreachable=True)
         if before["field_type"] != ftype or before["value_type"] != data["value_type"]:
             _replace(ctx, entry, current)
         else:
@@ -244,6 +245,11 @@ def _create_write(desired: Desired) -> Write:
 def _create(ctx: Context, entry: Entry) -> None:
     desired = _desired(ctx, entry)
     key = field_key(entry.data)
+    wanted, derived = entry.data.get("key"), derived_key(str(entry.data["name"]))
+    if wanted and wanted != derived:
+        ctx.warn(f'{entry.at("key")}: custom field "{entry.data["name"]}" is created, but POST takes no name_key: the '
+                 f'API derives the key from the name (expect "{derived}"), so key "{wanted}" cannot be set; write '
+                 f'key: "{derived}", or leave key out [inferred: replace-name-key]', unreachable=True)
     ctx.add("custom_field", Change("create", "custom_field", str(desired.canonical["name"]), key,
                                     fields=_create_fields(desired), writes=(_create_write(desired),)))
     _plan_scoping(ctx, desired, key, None)
