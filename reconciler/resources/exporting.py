@@ -252,8 +252,11 @@ class Exporting:
         owners = self._emails[0].get(email, [])
         if len(owners) < 2:
             return True
-        shown = ", ".join(f'{self.live.get("users")[u].get("primary_email")} (id {u})' for u in owners)
-        self.note(f"users {shown} have primary emails that differ only by case; Greenhouse compares emails "
+        addresses = [str(self.live.get("users")[u].get("primary_email")) for u in owners]
+        shown = ", ".join(f"{a if a.isascii() else json.dumps(a, ensure_ascii=True)} (id {u})"
+                          for a, u in zip(addresses, owners, strict=True))
+        how = "by case" if all(a.isascii() for a in addresses) else "by case or in how accents are encoded"
+        self.note(f"users {shown} have primary emails that differ only {how}; Greenhouse compares emails "
                   "case-insensitively, so no manifest entry can name one of them: they are left out (unmanaged); "
                   "merge them or change one address in Greenhouse", ("email", email))
         return False

@@ -15,6 +15,7 @@ Derandomized with a fixed example count, so CI runs the same examples every time
 from __future__ import annotations
 
 import tempfile
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,8 @@ def organisations(draw: st.DrawFn) -> dict[str, Any]:
         office_ids.append(6000 + i)
 
     emails = draw(st.lists(st.sampled_from(["RAJ@acme.example", "Raj@Acme.example", "new@acme.example",
-                                            "NEW@acme.example", "zoë@acme.example"]), unique=True, max_size=3))
+                                            "NEW@acme.example", "zo\u00eb@acme.example", "zoe\u0308@acme.example"]),
+                           unique=True, max_size=5))
     for i, email in enumerate(emails):
         uid = 7000 + i
         data["users"].append({
@@ -78,9 +80,11 @@ def organisations(draw: st.DrawFn) -> dict[str, Any]:
             "department_ids": draw(st.lists(st.sampled_from(dept_ids), unique=True, max_size=3)), **STAMP})
         data["user_emails"].append({"id": 8000 + i, "user_id": uid, "email": email, "verified": True, **STAMP})
 
-    for i in range(draw(st.integers(0, 2))):
+    field_names = draw(st.lists(st.sampled_from(["Generated", "Caf\u00e9", "Cafe\u0301", " Padded"]), unique=True,
+                                max_size=3))
+    for i, field_name in enumerate(field_names):
         field_id = 9000 + i
-        data["custom_fields"].append({"id": field_id, "name": f"Generated {i}", "name_key": f"generated_{i}",
+        data["custom_fields"].append({"id": field_id, "name": field_name, "name_key": f"generated_{i}",
                                       "field_type": "job", "value_type": "single_select", "active": True, **STAMP})
         for j, name in enumerate(draw(st.lists(st.sampled_from(NAMES), max_size=5))):
             data["custom_field_options"].append({"id": 9100 + 10 * i + j, "custom_field_id": field_id, "name": name,
@@ -97,14 +101,21 @@ def organisations(draw: st.DrawFn) -> dict[str, Any]:
 
 def left_out(data: dict[str, Any]) -> set[tuple[str, int]]:
     """What export cannot write, so planning its files lists it as unmanaged: objects whose name the
-    manifest rules refuse, and users whose primary emails differ only by case."""
+    manifest rules refuse, users whose primary emails differ only by case or Unicode form, and custom fields
+    of one field_type whose names display alike."""
     out = {(kind, row["id"]) for kind, collection in (("department", "departments"), ("office", "offices"))
            for row in data[collection] if not writable(row["name"])}
     by_email: dict[str, list[int]] = {}
     for row in data["users"]:
         if row["primary_email"]:
-            by_email.setdefault(row["primary_email"].lower(), []).append(row["id"])
+            by_email.setdefault(unicodedata.normalize("NFC", row["primary_email"].casefold()), []).append(row["id"])
     out |= {("user", uid) for ids in by_email.values() if len(ids) > 1 for uid in ids}
+    by_name: dict[str, list[int]] = {}
+    for row in data["custom_fields"]:
+        if row.get("active") is not False and row["field_type"] == "job":
+            by_name.setdefault(unicodedata.normalize("NFC", row["name"]), []).append(row["id"])
+    out |= {("custom_field", fid) for ids in by_name.values() if len(ids) > 1 for fid in ids}
+    out |= {("custom_field", row["id"]) for row in data["custom_fields"] if not writable(row["name"])}
     return out
 
 
