@@ -3,8 +3,9 @@
 Each example is the demo organisation plus generated objects that make naming hard: departments that share
 a name (under different parents, at the end of deep chains), names equal to another object's external id,
 external ids two objects share, case variants and Unicode variants of one name ("Café" written composed and
-decomposed), names the manifest rules refuse (a leading space, a tab), options of one field that share a
-name, users whose emails differ only by case, office contacts among them. The organisation is seeded into the
+decomposed), names the manifest rules refuse (a leading space, a tab, a no-break space), options of one field
+that share a name, custom fields and candidate tags whose names display alike, users whose emails differ only
+by case or Unicode form, office contacts among them. The organisation is seeded into the
 sandbox (in-process transport), read as `export` reads it, exported, loaded as `validate` loads the written
 files, and planned against the same sandbox: no change, no problem, no warning, and exactly the objects
 export left out (with a note each) are unmanaged.
@@ -80,6 +81,13 @@ def organisations(draw: st.DrawFn) -> dict[str, Any]:
             "department_ids": draw(st.lists(st.sampled_from(dept_ids), unique=True, max_size=3)), **STAMP})
         data["user_emails"].append({"id": 8000 + i, "user_id": uid, "email": email, "verified": True, **STAMP})
 
+    tags = {t["name"] for t in data["candidate_tags"]}
+    for i, name in enumerate(draw(st.lists(st.sampled_from(["referral", "REFERRAL", "Caf\u00e9", "Cafe\u0301",
+                                                            " Boomerang", "Do\u00a0Not Contact"]),
+                                           unique=True, max_size=4))):
+        if name not in tags:  # tag names are unique (exactly) in Greenhouse
+            data["candidate_tags"].append({"id": 9700 + i, "name": name, **STAMP})
+
     field_names = draw(st.lists(st.sampled_from(["Generated", "Caf\u00e9", "Cafe\u0301", " Padded"]), unique=True,
                                 max_size=3))
     for i, field_name in enumerate(field_names):
@@ -102,7 +110,7 @@ def organisations(draw: st.DrawFn) -> dict[str, Any]:
 def left_out(data: dict[str, Any]) -> set[tuple[str, int]]:
     """What export cannot write, so planning its files lists it as unmanaged: objects whose name the
     manifest rules refuse, users whose primary emails differ only by case or Unicode form, and custom fields
-    of one field_type whose names display alike."""
+    of one field_type and candidate tags whose names display alike."""
     out = {(kind, row["id"]) for kind, collection in (("department", "departments"), ("office", "offices"))
            for row in data[collection] if not writable(row["name"])}
     by_email: dict[str, list[int]] = {}
@@ -116,10 +124,15 @@ def left_out(data: dict[str, Any]) -> set[tuple[str, int]]:
             by_name.setdefault(unicodedata.normalize("NFC", row["name"]), []).append(row["id"])
     out |= {("custom_field", fid) for ids in by_name.values() if len(ids) > 1 for fid in ids}
     out |= {("custom_field", row["id"]) for row in data["custom_fields"] if not writable(row["name"])}
+    by_tag: dict[str, list[int]] = {}
+    for row in data["candidate_tags"]:
+        by_tag.setdefault(unicodedata.normalize("NFC", row["name"]), []).append(row["id"])
+    out |= {("candidate_tag", tid) for ids in by_tag.values() if len(ids) > 1 for tid in ids}
+    out |= {("candidate_tag", row["id"]) for row in data["candidate_tags"] if not writable(row["name"])}
     return out
 
 
-@settings(max_examples=25, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=organisations())
 def test_an_export_of_any_generated_organisation_validates_and_plans_to_zero_changes(data: dict[str, Any]) -> None:
     rig = Rig(data)
