@@ -153,6 +153,23 @@ CASES: list[tuple[str, str, str]] = [
      'version must be the number 1, not the string "1" (write version: 1, without quotes)'),
     ('wrong-type-boolean.yaml', 'wrong-type-boolean.yaml:3:5: $.users[0].active',
      'expected true or false, got the string "yes please"'),
+    ('name-trailing-space.yaml', 'name-trailing-space.yaml:2:5: $.candidate_tags[0]',
+     'name "Referral " has a trailing space; remove it'),
+    ('name-invisible-character.yaml', 'name-invisible-character.yaml:2:5: $.departments[0].name',
+     'name "Sales\\u200bEMEA" contains an invisible zero width space (U+200B); remove it'),
+    ('name-control-character.yaml', 'name-control-character.yaml:2:5: $.offices[0].name',
+     'name "London\\tUK" contains a tab (\\t); remove it'),
+    ('name-nfc-duplicate.yaml', 'name-nfc-duplicate.yaml:3:5: $.candidate_tags[1].name',
+     'duplicate candidate tag "Cafe\u0301" (same as "Caf\\u00e9" at name-nfc-duplicate.yaml:2:5, written here as '
+     '"Cafe\\u0301": the two display alike and differ only in how accents are encoded (Unicode normalisation); '
+     'retype one)'),
+    ('escape-beyond-unicode.yaml', 'escape-beyond-unicode.yaml:2:6',
+     'YAML syntax error: the escape \\U00110000 is beyond the last Unicode character (U+10FFFF)'),
+    ('escape-lone-surrogate.yaml', 'escape-lone-surrogate.yaml:2:5',
+     'YAML syntax error: a \\u escape in this string is half of a UTF-16 surrogate pair, not a character: write the '
+     'character itself (or its \\U0001xxxx escape)'),
+    ('quoted-number.yaml', 'quoted-number.yaml:3:5: $.policy.limits.max_deletes',
+     'expected a whole number, got the string "5" (write 5, without quotes)'),
     ('wrong-version.yaml', 'wrong-version.yaml:1:1: $.version',
      'unsupported manifest version 2: this program reads version 1 (write version: 1)'),
 ]
