@@ -65,7 +65,7 @@ def duplicates(
     out: list[Problem] = []
     for entry in entries:
         for raw, rel, shown in keys(entry):
-            key = composed(raw)
+            key = raw if type(raw) is str and raw.isascii() else composed(raw)  # the common case, without a call
             if key not in first:
                 first[key] = (entry, rel, shown)
                 continue
