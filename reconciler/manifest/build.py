@@ -80,7 +80,7 @@ def _without_bad_keys(
     if not bad_keys:
         return item
     definition = section_defs()[section]
-    if any((p.required or getattr(p, "identity", False)) and p.name in bad_keys for p in definition.props):
+    if any((p.required or p.identity) and p.name in bad_keys for p in definition.props):
         return None
     return {k: v for k, v in item.items() if k not in bad_keys}
 

@@ -350,6 +350,28 @@ def test_an_item_with_a_schema_error_keeps_its_good_keys_in_the_semantic_checks(
     ]
 
 
+def test_an_item_whose_identity_has_a_schema_error_is_left_out_of_the_semantic_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checking it without its external_id would invent a duplicate name (the two may share a name only
+    because each has an external id)."""
+    write(
+        tmp_path,
+        {
+            "a.yaml": """
+            departments:
+              - name: Engineering
+                external_id: ENG
+              - name: Engineering
+                external_id: 7
+            """
+        },
+    )
+    assert problems(tmp_path, monkeypatch) == [
+        'a.yaml:5:5: $.departments[1].external_id: expected a string or null, got the number 7 (quote it: "7")'
+    ]
+
+
 def test_an_item_missing_a_required_key_after_its_bad_keys_are_left_out_is_not_checked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
