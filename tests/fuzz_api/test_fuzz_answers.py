@@ -235,3 +235,18 @@ def test_the_identity_guards_own_request_is_checked_too(rig: Rig, key: str, valu
     judge(rig, outcome)
     assert [p for m, p in rig.server.requests if m == "GET"] == ["/v3/candidate_tags", "/v3/users"]
     assert outcome.code == 1 and f"Error: GET /v3/users: {expected}" in outcome.stderr
+
+
+def test_applying_a_saved_plan_checks_the_replayed_reads_and_writes_nothing(rig: Rig, tmp_path: Path) -> None:
+    """The staleness check replays the plan's recorded reads (here the users lists) through the same check."""
+    saved = tmp_path / "plan.json"
+    rig.server.reset()
+    made = run_cli(["plan", str(rig.manifests), "--out", str(saved)], rig.server.url)
+    assert made.code == 0, made.stderr
+    assert "/v3/users" in {path for reads in json.loads(saved.read_text())["reads"].values() for path, _ in reads}
+    rig.server.reset(field_set("/v3/users", 0, "office_ids", ["Berlin"]))
+    outcome = run_cli(["apply", "--plan", str(saved), "--yes", "--no-lock"], rig.server.url)
+    judge(rig, outcome)
+    assert outcome.code == 1
+    assert 'Error: GET /v3/users: row 0 (id ' in outcome.stderr
+    assert 'field "office_ids" must be a list of integers or null, got ["Berlin"]' in outcome.stderr
