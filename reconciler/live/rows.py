@@ -8,8 +8,8 @@ pass per collection, linear in the rows), against what its collection needs (`Ro
 - derived for every collection: an integer `id` (required) and its `label` fields (strings or null);
 - from the collection's `shape` (the canonical shape that reads its rows): each attribute by its API key;
   a reference is an integer or null, a set of references a list of integers, a negated flag a boolean,
-  `name` a string (required: without it the object could not be matched); the kinds and enums of plain attributes come from the collection's
-  manifest `definition` (the JSON Schema fragment of the same key);
+  `name` a string (required: without it the object could not be matched); the kinds and enums of plain
+  attributes come from the collection's manifest `definition` (the JSON Schema fragment of the same key);
 - the collection's own `fields` (`RowField`), which add to or override the derived ones.
 
 A row that does not fit raises `LiveDataError`, naming the request, the row (its position in the list,
@@ -149,9 +149,14 @@ class RowCheck:
 
     def report(self) -> None:
         """Log what was tolerated in this read (INFO): unknown enum values, fields the rules do not name."""
+        by_key: dict[str, list[tuple[str, int]]] = {}
         for (key, value), count in sorted(self._unknown.items()):
-            log.info('%s %s: %d row(s) have field "%s" = %s, a value this program does not know; tolerated '
-                     "(the planner does not act on it)", self._method, self._path, count, key, _show(value))
+            by_key.setdefault(key, []).append((value, count))
+        for key, seen in by_key.items():
+            shown = ", ".join(f"{_show(value)} ({count} row(s))" for value, count in seen[:_NOTE_LIMIT])
+            more = f" and {len(seen) - _NOTE_LIMIT} more" if len(seen) > _NOTE_LIMIT else ""
+            log.info('%s %s: field "%s" has values this program does not know: %s%s; tolerated (the planner '
+                     "does not act on them)", self._method, self._path, key, shown, more)
         if self._extra:
             names = sorted(self._extra)
             more = f" and {len(names) - _NOTE_LIMIT} more" if len(names) > _NOTE_LIMIT else ""

@@ -83,8 +83,8 @@ def test_an_unknown_field_type_is_tolerated_and_named_with_v(front: AnswerServer
     front.reset(field_set("/v3/custom_fields", 0, "field_type", "hologram"))
     verbose = cli("-v", "plan", "examples/", env=env)
     assert verbose.code == 0
-    assert ('GET /v3/custom_fields: 1 row(s) have field "field_type" = "hologram", a value this program does not '
-            "know; tolerated (the planner does not act on it)") in verbose.stderr
+    assert ('GET /v3/custom_fields: field "field_type" has values this program does not know: "hologram" (1 row(s)); '
+            "tolerated (the planner does not act on them)") in verbose.stderr
     assert "GET /v3/departments: field(s) not checked, tolerated: created_at, updated_at" in verbose.stderr
 
 

@@ -109,8 +109,8 @@ def test_unknown_enum_values_and_extra_fields_are_tolerated_and_logged_at_info(c
     assert check_all(rows) == [17, 18, 19]
     infos = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO and r.name.startswith("reconciler.")]
     assert infos == [
-        'GET /v3/gizmos: 2 row(s) have field "kind" = "oval", a value this program does not know; tolerated '
-        "(the planner does not act on it)",
+        'GET /v3/gizmos: field "kind" has values this program does not know: "oval" (2 row(s)); tolerated '
+        "(the planner does not act on them)",
         "GET /v3/gizmos: field(s) not checked, tolerated: shiny",
     ]
 
@@ -195,3 +195,11 @@ def test_every_declared_collection_accepts_the_sandbox_answers() -> None:
                 check(row)
                 checked += 1
     assert checked > 50
+
+
+def test_the_info_line_of_unknown_values_names_ten_and_counts_the_rest(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="reconciler")
+    check_all([{**GOOD, "id": i, "kind": f"k{i:02}"} for i in range(12)])
+    line = next(r.getMessage() for r in caplog.records if "kind" in r.getMessage())
+    assert line.startswith('GET /v3/gizmos: field "kind" has values this program does not know: "k00" (1 row(s)), ')
+    assert '"k09" (1 row(s)) and 2 more; tolerated' in line and "k10" not in line
