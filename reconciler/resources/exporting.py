@@ -10,13 +10,16 @@ Everything export writes must name exactly one live object, both when `validate`
 * A *reference* to a tree object is a string only when exactly one live object of the tree has it as its
   name or its external_id (references resolve against both): the external_id when so, else the name when
   so, else the Harvest id as an integer (`parent: 4012`).
-* A user is written by primary email. Greenhouse compares emails case-insensitively, so users whose
-  primary emails differ only by case cannot be told apart by any manifest: they are left out (unmanaged).
+* A user is written by primary email. Greenhouse compares emails case-insensitively (and validation in
+  Unicode NFC), so users whose primary emails differ only so cannot be told apart by any manifest: they
+  are left out (unmanaged).
   An office contact whose email is also another user's address is left out likewise.
 * A job by requisition_id when unique, else by name when unique, else by id.
 * A single-line value the manifest rules refuse (`reconciler.manifest.names`: a leading or trailing
   space, a control or invisible character) is never written: an object whose name is such is left out
-  (unmanaged; references to it use its id), an external_id or other value is left out of its item.
+  (unmanaged; references to it use its id), an external_id or other value is left out of its item. In a
+  family without `id:` (custom fields, candidate tags), objects whose names display alike (NFC) are left
+  out too (`named_rows`).
 
 Whatever export decides this way is said once, as a note for the user (one note per group of objects).
 """

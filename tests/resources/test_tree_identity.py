@@ -105,3 +105,12 @@ def test_options_of_one_field_that_share_a_name_are_told_apart_by_id() -> None:
                 "options": [{"name": "Other", "id": 301}, {"name": "Other", "id": 302}]}]
     state = live(custom_fields=[field(30, "Cost", "cost")], custom_field_options=rows)
     assert build_plan(manifest(custom_fields=desired), state).changes == ()
+
+
+def test_an_option_id_that_matches_no_option_of_its_field_is_a_problem() -> None:
+    desired = [{"name": "Cost", "key": "cost", "field_type": "job", "value_type": "single_select",
+                "options": [{"name": "Other", "id": 999}]}]
+    state = live(custom_fields=[field(30, "Cost", "cost")], custom_field_options=[option(301, 30, "Other", 1)])
+    with pytest.raises(PlanError) as raised:
+        build_plan(manifest(custom_fields=desired), state)
+    assert [p.message.split(":")[0] for p in raised.value.problems] == ["id 999 matches no live option"]
