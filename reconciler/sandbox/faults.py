@@ -8,6 +8,11 @@ Grammar (items separated by commas; see docs/sandbox.md):
     latency=P:DURATION            probability and delay, DURATION like 200ms, 1.5s or 2
     retry_after=SECONDS           Retry-After of injected 429s (default 1; a fraction such as 0.05
                                   is sent as written, for fast tests)
+    draws=sequence|request        where a request's two random draws come from: one generator for the
+                                  whole stream of requests (default), or derived from the seed, the
+                                  request's method and path and how many requests with that method and
+                                  path came before it (faults then do not depend on how requests to
+                                  other paths interleave, e.g. on how often a bulk request was polled)
     KIND[xCOUNT]@[METHOD ]PATH[#NTH]
                                   targeted rule: the NTH matching request (default 1) and the
                                   COUNT-1 following ones (default 1) get KIND; a request matches
@@ -16,16 +21,20 @@ Grammar (items separated by commas; see docs/sandbox.md):
                                   drop_after, latency:DURATION.
 
 Targeted rules win over probabilistic faults. Each `/v3` request consumes exactly two random
-draws (fault, latency), so a given seed and request sequence always give the same faults.
+draws (fault, latency), so a given seed and request sequence always give the same faults; with
+`draws=request`, a given seed and sequence of requests to each method and path do.
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 from dataclasses import dataclass, field
 
 KINDS = ("429", "500", "503", "drop_before", "drop_after")
+DRAWS = ("sequence", "request")
+"""The values of `draws=`: one generator for all requests, or draws derived per request."""
 _RATE_KEYS = {"rate429": "429", "rate500": "500", "rate503": "503", "drop_before": "drop_before",
               "drop_after": "drop_after"}
 _RULE = re.compile(
@@ -68,6 +77,7 @@ class FaultSpec:
     latency: float = 0.0
     retry_after: float = 1
     rules: tuple[FaultRule, ...] = ()
+    draws: str = "sequence"
 
     @classmethod
     def parse(cls, spec: str | None) -> FaultSpec:
@@ -76,6 +86,7 @@ class FaultSpec:
             return cls()
         seed, latency_rate, latency = 0, 0.0, 0.0
         retry_after: float = 1
+        draws = "sequence"
         rates: dict[str, float] = {}
         rules: list[FaultRule] = []
         for raw in spec.split(","):
@@ -97,6 +108,10 @@ class FaultSpec:
                         retry_after = int(retry_after)
                     if not 0 <= retry_after < float("inf"):
                         raise ValueError("must be a finite number of seconds, not negative")
+                elif key == "draws":
+                    if value not in DRAWS:
+                        raise ValueError(f"must be one of {', '.join(DRAWS)}")
+                    draws = value
                 elif key == "latency":
                     rate, sep2, duration = value.partition(":")
                     if not sep2:
@@ -110,7 +125,7 @@ class FaultSpec:
                 raise ValueError(f"bad --faults item {item!r}: {e}") from None
         if sum(rates.values()) > 1.0:
             raise ValueError("bad --faults spec: the fault rates add up to more than 1")
-        return cls(seed, rates, latency_rate, latency, retry_after, tuple(rules))
+        return cls(seed, rates, latency_rate, latency, retry_after, tuple(rules), draws)
 
 
 def _probability(text: str) -> float:
@@ -159,13 +174,24 @@ class FaultInjector:
         self._rng = random.Random(spec.seed)
         self._rules: list[FaultRule] = list(spec.rules)
         self._seen: list[int] = [0] * len(self._rules)
+        self._per_path: dict[tuple[str, str], int] = {}  # draws=request: requests seen per (method, path)
 
     def add(self, rule: FaultRule) -> None:
         self._rules.append(rule)
         self._seen.append(0)
 
+    def _draws(self, method: str, path: str) -> tuple[float, float]:
+        """Two uniform draws in [0, 1): the next two of the generator, or (draws=request) two derived from
+        sha256(seed, method, path, n) for the n-th request with this method and path."""
+        if self.spec.draws != "request":
+            return self._rng.random(), self._rng.random()
+        n = self._per_path.get((method, path), 0) + 1
+        self._per_path[(method, path)] = n
+        digest = hashlib.sha256(f"{self.spec.seed}\0{method}\0{path}\0{n}".encode()).digest()
+        return int.from_bytes(digest[:8], "big") / 2.0**64, int.from_bytes(digest[8:16], "big") / 2.0**64
+
     def decide(self, method: str, path: str) -> Decision:
-        draw, latency_draw = self._rng.random(), self._rng.random()
+        draw, latency_draw = self._draws(method, path)
         kind: str | None = None
         delay = self.spec.latency if latency_draw < self.spec.latency_rate else 0.0
         for i, rule in enumerate(self._rules):

@@ -14,9 +14,13 @@ directly (tests/chaos/org.py).
 Seeds: 1..5 by default (CI, `python3 dev.py test`); `CHAOS_SEEDS=N` runs 1..N (`python3 dev.py chaos`
 runs 50); `CHAOS_SEED=K` runs seed K alone (to reproduce one). Seeds run concurrently, `CHAOS_WORKERS`
 at a time (default 5): each has its own server, and the runs mostly wait on back-offs. `CHAOS_REPORT=FILE`
-appends one JSON line of figures per seed (docs/reliability.md, "Chaos suite"). Request order is made
-deterministic with one read worker, so a seed's faults are reproducible as far as timing allows (how
-often a bulk request is polled depends on the clock, and each poll draws from the fault generator).
+appends one JSON line of figures per seed (docs/reliability.md, "Chaos suite").
+
+Reproducible: the CLI reads with one worker (GREENHOUSE_READ_WORKERS=1) and writes one request at a time,
+and the faults are drawn per request (`draws=request`, docs/sandbox.md), so a seed gives the same faults
+to the same writes and reads on every run. Only the polls of a bulk request (how many depends on the
+clock; their paths carry a random uuid) get varying faults, which the client retries: they change timing,
+not outcomes.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from tests.e2e.conftest import ROOT, Run, Server
 pytestmark = pytest.mark.e2e
 
 FAULTS = ("rate429=0.1,rate500=0.025,rate503=0.025,drop_before=0.02,drop_after=0.02,latency=0.1:20ms,"
-          "retry_after=0.05")
+          "retry_after=0.05,draws=request")
 BULK = ("bulk_shuffle=true", "bulk_processing_seconds=0.5")
 MAX_APPLIES = 3
 #: The first apply's plan (the seed org against the desired model; tests/chaos/org.py lists it by type).

@@ -231,3 +231,31 @@ def test_probabilistic_faults_are_deterministic_for_a_seed(seed: dict[str, Any],
     other = Sandbox(seed, clock=clock.time, faults="seed=8,rate429=0.2,rate500=0.1,rate503=0.1")
     other_client = make_client(sandbox=other)
     assert [other_client.get("/v3/departments").status_code for _ in range(60)] != first
+
+
+def test_per_request_draws_do_not_depend_on_how_other_paths_interleave(seed: dict[str, Any], clock: FakeClock,
+                                                                       make_client: ClientFactory) -> None:
+    spec = "seed=7,rate429=0.2,rate500=0.1,rate503=0.1,draws=request"
+    assert FaultSpec.parse(spec).draws == "request"
+
+    def departments(polls_between: int, faults: str = spec) -> list[int]:
+        """Statuses of 40 department reads, with `polls_between` office reads before each."""
+        client = make_client(sandbox=Sandbox(seed, clock=clock.time, faults=faults))
+        answers = []
+        for _ in range(40):
+            for _ in range(polls_between):
+                client.get("/v3/offices")
+            answers.append(client.get("/v3/departments").status_code)
+        return answers
+
+    first = departments(0)
+    assert {200, 429, 500, 503} <= set(first)
+    assert departments(3) == first  # the office reads between them change nothing for the departments
+    assert departments(0, spec.replace("seed=7", "seed=8")) != first
+    sequence = spec.replace(",draws=request", "")  # the default: one generator for every request
+    assert departments(3, sequence) != departments(0, sequence)
+
+
+def test_an_unknown_draws_value_is_refused(seed: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="draws=often.*sequence, request"):
+        Sandbox(seed, faults="draws=often")
