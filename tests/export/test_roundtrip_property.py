@@ -97,7 +97,8 @@ def organisations(draw: st.DrawFn) -> dict[str, Any]:
         for j, name in enumerate(draw(st.lists(st.sampled_from(NAMES), max_size=5))):
             data["custom_field_options"].append({"id": 9100 + 10 * i + j, "custom_field_id": field_id, "name": name,
                                                  "sort_order": j, "active": True,
-                                                 "external_id": draw(st.sampled_from([None, f"O{j}"])), **STAMP})
+                                                 "external_id": draw(st.sampled_from([None, f"O{j}", "SAME", " O"])),
+                                                 **STAMP})
         for j, dept in enumerate(draw(st.lists(st.sampled_from(dept_ids), unique=True, max_size=3))):
             data["custom_field_departments"].append({"id": 9300 + 10 * i + j, "custom_field_id": field_id,
                                                      "department_id": dept, **STAMP})

@@ -9,11 +9,13 @@ options, and the option shorthand (a bare name when the option has no external_i
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from typing import Any
 
 from reconciler.manifest.checks import composed as nfc
+from reconciler.manifest.names import name_problem
 from reconciler.resources.custom_fields.definition import SELECT_VALUE_TYPES, accepts
 from reconciler.resources.custom_fields.shape import FIELD, OPTION, PROPERTIES, SCOPES, composed
 from reconciler.resources.exporting import Exporting, writable
@@ -53,13 +55,18 @@ def items(exporting: Exporting) -> list[dict[str, Any]]:
                 item[scope.key] = sorted((name_of(scope.kind, h) for h in canonical[scope.key]), key=_reference_order)
         if canonical["value_type"] in SELECT_VALUE_TYPES:
             ordered = sorted(options.get(field_id, []), key=lambda o: (o.get("sort_order") or 0, o["id"]))
-            if all(writable(o.get("name")) for o in ordered):
+            bad = next((o for o in ordered if not writable(o.get("name"))), None)
+            if bad is None:
                 shared = _shared_option_names(exporting, row, ordered)
-                item["options"] = [_option(exporting, OPTION.to_manifest(OPTION.from_api(o), name_of), o, shared)
+                exts = Counter(o.get("external_id") for o in ordered if o.get("external_id"))
+                item["options"] = [_option(exporting, OPTION.to_manifest(OPTION.from_api(o), name_of), o, shared, exts)
                                    for o in ordered]
             else:  # leaving one option out would archive it: the list stays unmanaged instead
-                bad = next(str(o.get("name")) for o in ordered if not writable(o.get("name")))
-                exporting.value("custom field", row, "options", bad)
+                why = name_problem(str(bad.get("name"))) or "is blank"
+                exporting.note(f'the options of custom field "{row.get("name")}" (id {field_id}) are left out '
+                               f"(unmanaged): option {json.dumps(bad.get('name'), ensure_ascii=True)} (id {bad['id']}) "
+                               f"{why} in Greenhouse, and leaving one option out of the list would archive it",
+                               ("options", field_id))
         out.append(item)
     return out
 
@@ -89,11 +96,17 @@ def _shared_option_names(exporting: Exporting, field: Mapping[str, Any], ordered
     return shared
 
 
-def _option(exporting: Exporting, written: Mapping[str, Any], row: Mapping[str, Any], shared: set[str]) -> Any:
+def _option(exporting: Exporting, written: Mapping[str, Any], row: Mapping[str, Any], shared: set[str],
+            exts: Counter[Any]) -> Any:
     """An option: its bare name when that says all, else a mapping (with `id` when its name is shared).
 
-    An external_id the manifest rules refuse is left out (unmanaged)."""
-    if written.get("external_id") and not exporting.value("option", row, "external_id", written["external_id"]):
+    An external_id the manifest rules refuse, or that another option of the field has, is left out (unmanaged)."""
+    ext = written.get("external_id")
+    if ext and exts[ext] > 1:
+        exporting.note(f'options of custom field id {row.get("custom_field_id")} share the external_id '
+                       f"{json.dumps(ext, ensure_ascii=True)}: it is left out (unmanaged)", ("option ext", row.get("custom_field_id"), ext))
+        written = {"name": written["name"]}
+    elif ext and not exporting.value("option", row, "external_id", ext):
         written = {"name": written["name"]}
     if nfc(str(written["name"])) in shared:
         out = {"name": written["name"], "id": int(row["id"])}
