@@ -1,10 +1,10 @@
 """The manifest side of the two tree families: their definition, and the offline checks of a tree.
 
-Offline (no live data) a tree's entries must have distinct external ids and ids, distinct names (in a
-tree whose names are not unique in Greenhouse, entries may share a name when each has an `external_id` or
-an `id`: that is their identity), free `previously` names, parents that name at most one manifest object,
-and no parent cycle among the manifests' own objects (a parent no manifest names is fine here: it may
-exist live). A reference is a name or external id (a string) or a Harvest id (an integer). Other families
+Offline (no live data) a tree's entries must have distinct external ids and ids, distinct names (names
+that display alike count as one; entries may share a name when each has an `external_id` or an `id`, which
+is then their identity, but never one exact name in a tree whose names are unique in Greenhouse), free
+`previously` names, parents that name at most one manifest object, and no parent cycle among the
+manifests' own objects (a parent no manifest names is fine here: it may exist live). A reference is a name or external id (a string) or a Harvest id (an integer). Other families
 check their references to a tree through `reference` (e.g. a custom field's `departments`).
 """
 
@@ -123,19 +123,25 @@ class TreeEntries:
         return out + self._cycles(parent_of)
 
     def _duplicate_names(self) -> list[Problem]:
-        """Entries that share a name. Where Greenhouse allows that (`unique_names` false), entries may share
-        a name when each has an identity of its own (`external_id` or `id`)."""
+        """Entries that share a name. Names that display alike (`composed`: Unicode NFC) are one name, and
+        entries may share one when each has an identity of its own (`external_id` or `id`), except that in a
+        tree whose names are unique in Greenhouse (`unique_names`) one exact name is never written twice."""
+        out: list[Problem] = []
+        exact: set[int] = set()
         if self.unique_names:
-            return duplicates(self.entries, by_field("name"), f"{self.what} name")
+            twice = [e for group in self.by_name.values() if len(group) > 1 for e in group]
+            exact = {id(e) for e in twice}
+            out += duplicates(twice, by_field("name"), f"{self.what} name")
         groups: dict[str, list[Entry]] = {}
-        for entry in self.entries:  # names that display alike are one name (`composed`: Unicode NFC)
-            groups.setdefault(composed(entry.data["name"]), []).append(entry)
+        for entry in self.entries:
+            if id(entry) not in exact:
+                groups.setdefault(composed(entry.data["name"]), []).append(entry)
         shared: list[Entry] = []
         for group in groups.values():
             if len(group) > 1 and not all(_identified(e) for e in group):
                 shared += group
-        return duplicates(shared, by_field("name"), f"{self.what} name",
-                          f"{self.what}s may share a name only when each has an external_id or an id")
+        return out + duplicates(shared, by_field("name"), f"{self.what} name",
+                                f"{self.what}s may share a name only when each has an external_id or an id")
 
     def _cycles(self, parent_of: Mapping[int, Entry]) -> list[Problem]:
         """Parent cycles among the entries: each walk stops at a node already settled, so this is linear."""

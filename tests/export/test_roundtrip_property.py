@@ -58,7 +58,8 @@ def organisations(draw: st.DrawFn) -> dict[str, Any]:
 
     office_ids = [o["id"] for o in data["offices"]]
     taken = {o["name"] for o in data["offices"]}
-    for i, name in enumerate(draw(st.lists(st.sampled_from(["London", "london", "SF", "NA", "Zürich", " Berlin"]),
+    for i, name in enumerate(draw(st.lists(st.sampled_from(["London", "london", "SF", "NA", "Z\u00fcrich", "Zu\u0308rich",
+                                                            " Berlin"]),
                                            unique=True, max_size=4))):
         if name in taken:
             continue

@@ -47,9 +47,11 @@ def test_names_that_display_alike_are_one_name_for_the_shared_name_rule(tmp_path
     assert problems(tmp_path, "departments:\n  - {name: Caf\u00e9, id: 1}\n  - {name: Cafe\u0301, id: 2}\n") == []
 
 
-def test_offices_never_share_a_name_even_with_ids(tmp_path: Path) -> None:
+def test_offices_never_share_an_exact_name_even_with_ids(tmp_path: Path) -> None:
     found = problems(tmp_path, "offices:\n  - {name: London, id: 1}\n  - {name: London, id: 2}\n")
     assert found == ['m.yaml:3:6: $.offices[1].name: duplicate office name "London" (first at m.yaml:2:6)']
+    # Names that only display alike are two names to Greenhouse: with ids they may both be written.
+    assert problems(tmp_path, "offices:\n  - {name: Z\u00fcrich, id: 1}\n  - {name: Zu\u0308rich, id: 2}\n") == []
 
 
 def test_two_entries_with_one_id_are_an_error(tmp_path: Path) -> None:
