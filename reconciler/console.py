@@ -16,8 +16,8 @@ Contract (docs/harvest-client.md section 9, README "Logs and progress"):
   texts already passed through the client's `Redactor`, and the handler runs every line through the
   process's redactors once more (`add_redactor`), as a second fence.
 - Progress (`Progress`): on a terminal, one live line rewritten in place; off a terminal (CI logs), a
-  plain line at the first event and then at most one every `PLAIN_INTERVAL` seconds, with counts.
-  None under `-q`.
+  plain line with counts at most every `PLAIN_INTERVAL` seconds (GREENHOUSE_PROGRESS_SECONDS), the first
+  one that long after the start, so a short run prints none. None under `-q`.
 - Colour (`color_enabled`): off with `--no-color` or a non-empty `NO_COLOR` (https://no-color.org);
   else on with `FORCE_COLOR` set, non-empty and not "0", even off a terminal; else on only when the
   stream is a terminal.
@@ -41,7 +41,9 @@ logging.addLevelName(NOTICE, "NOTICE")
 LONG_WAIT = 3.0
 """A wait at least this long (seconds: rate limit, Retry-After, back-off) is always said (NOTICE)."""
 PLAIN_INTERVAL = 10.0
-"""Off a terminal, at most one progress line per this many seconds (after the first)."""
+"""Off a terminal, one progress line per this many seconds at most, the first this long after the start (so a
+short run prints none); GREENHOUSE_PROGRESS_SECONDS changes it (0: a line per event)."""
+PROGRESS_VARIABLE = "GREENHOUSE_PROGRESS_SECONDS"
 WIDTH = 78
 """Width of the live progress line on a terminal."""
 
@@ -159,12 +161,12 @@ class Progress:
     """
 
     def __init__(self, *, interactive: bool | None = None, clock: Callable[[], float] = time.monotonic,
-                 interval: float = PLAIN_INTERVAL) -> None:
+                 interval: float | None = None) -> None:
         self._interactive = sys.stderr.isatty() if interactive is None else interactive
         self._clock = clock
-        self._interval = interval
+        self._interval = progress_interval() if interval is None else interval
         self._lock = threading.Lock()
-        self._last_plain: float | None = None
+        self._last_plain = clock()
         self._silent = _options.quiet
 
     def update(self, live: str, plain: str) -> None:
@@ -179,7 +181,7 @@ class Progress:
                     sys.stderr.flush()
                 return
             now = self._clock()
-            if self._last_plain is not None and now - self._last_plain < self._interval:
+            if now - self._last_plain < self._interval:
                 return
             self._last_plain = now
         with _live_lock:
@@ -194,6 +196,23 @@ class Progress:
                 sys.stderr.write("\r" + " " * WIDTH + "\r")
                 sys.stderr.flush()
             _live_line[0] = ""
+
+
+def progress_interval(env: Mapping[str, str] | None = None) -> float:
+    """Seconds between plain progress lines: GREENHOUSE_PROGRESS_SECONDS (a number >= 0), else `PLAIN_INTERVAL`.
+    An unusable value is a UsageError naming the variable."""
+    from reconciler.errors import UsageError
+
+    raw = (os.environ if env is None else env).get(PROGRESS_VARIABLE, "").strip()
+    if not raw:
+        return PLAIN_INTERVAL
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise UsageError(f"{PROGRESS_VARIABLE} must be a number of seconds >= 0, got {raw!r}")
+    return value
 
 
 def seconds(value: float) -> str:

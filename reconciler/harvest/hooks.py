@@ -124,6 +124,11 @@ class ClientHooks:
         if log.isEnabledFor(logging.INFO):
             log.info("%s %s -> %d (%s)", request.method, request.url.path or "/", response.status_code,
                      self._duration(request))
+        if log.isEnabledFor(logging.DEBUG):  # the query (filters, per_page; never a secret) and the budget
+            headers = response.headers
+            log.debug("  %s %s; X-RateLimit-Remaining %s, X-RateLimit-Reset %s, Retry-After %s", request.method,
+                      request.url.raw_path.decode("ascii", "replace"), headers.get("x-ratelimit-remaining", "-"),
+                      headers.get("x-ratelimit-reset", "-"), headers.get("retry-after", "-"))
         if not self.is_api_request(request):
             return
         self._gate.release(response)

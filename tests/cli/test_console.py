@@ -9,6 +9,7 @@ import pytest
 
 from reconciler import console
 from reconciler.console import NOTICE, Options, Progress, color_enabled
+from reconciler.errors import UsageError
 
 
 class Tty(io.StringIO):
@@ -43,12 +44,12 @@ def test_plain_progress_is_throttled(monkeypatch: pytest.MonkeyPatch) -> None:
     err = io.StringIO()
     monkeypatch.setattr("sys.stderr", err)
     now = [0.0]
-    progress = Progress(interactive=False, clock=lambda: now[0], interval=10.0)
+    progress = Progress(interactive=False, clock=lambda: now[0], interval=10.0)  # started at 0
     for i in range(1, 30):
         now[0] = i * 1.0
         progress.update(f"live {i}", f"plain {i}")
     progress.end()
-    assert err.getvalue().splitlines() == ["plain 1", "plain 11", "plain 21"]
+    assert err.getvalue().splitlines() == ["plain 10", "plain 20"]  # none in the first 10 s
 
 
 def test_live_progress_rewrites_one_line_and_log_lines_clear_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -83,6 +84,15 @@ def test_the_handler_prefixes_and_redacts(monkeypatch: pytest.MonkeyPatch) -> No
     log.log(NOTICE, "Waiting 5 s: because of s3cr3t-token")
     log.warning("careful")
     assert err.getvalue().splitlines() == ["Waiting 5 s: because of ***", "Warning: careful"]
+
+
+def test_the_progress_interval_comes_from_the_environment() -> None:
+    assert console.progress_interval({}) == 10.0
+    assert console.progress_interval({"GREENHOUSE_PROGRESS_SECONDS": "0"}) == 0.0
+    assert console.progress_interval({"GREENHOUSE_PROGRESS_SECONDS": "2.5"}) == 2.5
+    for bad in ("-1", "soon", "nan", "inf"):
+        with pytest.raises(UsageError, match="GREENHOUSE_PROGRESS_SECONDS must be a number of seconds >= 0"):
+            console.progress_interval({"GREENHOUSE_PROGRESS_SECONDS": bad})
 
 
 def test_seconds() -> None:

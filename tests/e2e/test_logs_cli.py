@@ -74,10 +74,12 @@ def limited() -> Iterator[Server]:
         srv.stop()
 
 
-def test_verbose_plan_under_a_rate_limit_shows_requests_and_waits_and_no_secret(limited: Server) -> None:
+@pytest.mark.parametrize("verbose", ["-v", "-vv"])
+def test_verbose_plan_under_a_rate_limit_shows_requests_and_waits_and_no_secret(limited: Server, verbose: str
+                                                                                ) -> None:
     recorder = TokenRecorder(limited.url)
     try:
-        run = cli("-v", "plan", "examples/", env=limited.env(GREENHOUSE_TOKEN_URL=recorder.url))
+        run = cli(verbose, "plan", "examples/", env=limited.env(GREENHOUSE_TOKEN_URL=recorder.url))
     finally:
         recorder.close()
     assert run.code == 0, run.stderr
@@ -98,6 +100,9 @@ def test_verbose_plan_under_a_rate_limit_shows_requests_and_waits_and_no_secret(
     logged = re.findall(r"^GET /v3/\S+ -> \d{3} \(", run.stderr, re.M)
     assert len(logged) == len(api_requests)  # one line per request the sandbox saw
     assert not [r for r in api_requests if r["status"] == 429]
+    if verbose == "-vv":  # the query and the rate-limit budget of each answer
+        assert re.search(r"^  GET /v3/departments\?per_page=500; X-RateLimit-Remaining \d+, X-RateLimit-Reset \d+",
+                         run.stderr, re.M), run.stderr
 
 
 def test_without_verbose_the_requests_are_not_logged(limited: Server) -> None:
@@ -227,17 +232,24 @@ def test_an_api_url_ending_in_v3_gets_a_hint(server: Server) -> None:
 def test_progress_off_a_terminal_is_plain_lines_with_counts(server: Server) -> None:
     run = cli("plan", "examples/", env=server.env())
     assert run.code == 0, run.stderr
+    assert "read: " not in run.stderr  # a run shorter than 10 s prints none
+    progress = server.env(GREENHOUSE_PROGRESS_SECONDS="0")  # a line per event
+    run = cli("plan", "examples/", env=progress)
+    assert run.code == 0, run.stderr
     assert "\r" not in run.stderr
     assert re.search(r"^read: \d+ API request\(s\) so far, \d+ list endpoint\(s\); last GET /v3/\w+ -> 200$",
                      run.stderr, re.M), run.stderr
-    run = cli("apply", "examples/", "--yes", env=server.env())
+    assert len(re.findall(r"^read: ", run.stderr, re.M)) == 13  # one per request
+    run = cli("apply", "examples/", "--yes", env=progress)
     assert run.code == 0, run.stderr
+    assert [line for line in run.stderr.splitlines() if line.startswith("apply: ")][-1] == (
+        "apply: 10 of 10 changes, 13 write request(s) answered")
     assert re.search(r"^apply: 1 of 10 changes, 1 write request\(s\) answered$", run.stderr, re.M), run.stderr
     assert "Apply complete: 10 change(s), 13 write request(s)." in run.stderr
 
 
 def test_quiet_shows_no_progress_and_no_notes_but_the_outcome(server: Server) -> None:
-    run = cli("-q", "apply", "examples/", "--yes", env=server.env())
+    run = cli("-q", "apply", "examples/", "--yes", env=server.env(GREENHOUSE_PROGRESS_SECONDS="0"))
     assert run.code == 0, run.stderr
     assert run.stderr.splitlines() == ["Apply complete: 10 change(s), 13 write request(s)."]
     assert "Plan: 7 to create" in run.stdout
