@@ -27,6 +27,7 @@ from reconciler.executor import _matches
 from reconciler.live import LiveOrg, Reader, read_live
 from reconciler.live.org import fingerprint
 from reconciler.live.reads import label as row_label
+from reconciler.live.rows import CheckedReader
 from reconciler.plan import Change, IdentityProbe, Plan
 
 
@@ -61,7 +62,7 @@ def _identity_conflicts(plan: Plan, reader: Reader) -> Iterator[str]:
     types = {c.key: c.type for c in plan.changes}
     for probe in plan.identity_probes:
         collection = REGISTRY.views.type_collection.get(types.get(probe.change, ""), probe.path.rsplit("/", 1)[-1])
-        for row in reader.list_all(probe.path, dict(probe.params)):
+        for row in CheckedReader(reader).list_all(probe.path, dict(probe.params)):  # rows checked like any list
             if _matches(row, probe.match, probe.casefold):
                 label = row_label(collection, row)
                 yield (f"{collection} id {row.get('id')}{f' ({label})' if label else ''} appeared with the identity "

@@ -11,7 +11,7 @@ from reconciler.cli.app import fail
 SERVE_EXAMPLES = """\b
 Examples:
   greenhouse-reconciler sandbox serve --seed examples/sandbox-seed.json --port 8765
-  greenhouse-reconciler sandbox serve --port 8765 --rate-limit 75/30 --faults '429x3@GET /v3/departments'
+  greenhouse-reconciler sandbox serve --port 8765 --rate-limit 75/30 --faults 'seed=7,rate429=0.05'
 """
 
 
