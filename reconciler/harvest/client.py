@@ -46,7 +46,7 @@ from reconciler.errors import (
 
 from . import bulk as _bulk
 from .auth import ClientCredentialsAuth, TokenError
-from .hooks import ClientHooks, RequestHook
+from .hooks import ClientHooks, RequestHook, same_origin
 from .policy import (
     RETRYABLE_GET_STATUSES,
     Backoff,
@@ -269,8 +269,10 @@ class HarvestReader:
                     raise OutcomeUnknownError(method, path, cause) from None
                 permanent = unfixable(exc) if unsent else None
                 if permanent is not None:
-                    self._unreachable = self._redact(self._cannot_connect(exc, method, url, permanent, attempt))
-                    raise TransportError(self._unreachable) from None
+                    message, ours = self._cannot_connect(exc, method, url, permanent, attempt)
+                    if ours:  # the API or the token endpoint: not, e.g., a bulk result file's host
+                        self._unreachable = self._redact(message)
+                    raise TransportError(self._redact(message)) from None
                 if attempt >= self._max_retries:
                     raise TransportError(
                         f"{method} {_where(url)} -> no answer after {attempt + 1} attempt(s) ({cause})"
@@ -340,10 +342,11 @@ class HarvestReader:
         self._sleep(max(0.0, seconds))
 
     def _cannot_connect(self, exc: httpx.TransportError, method: str, url: httpx.URL, reason: str,
-                        attempt: int) -> str:
-        """`GET https://harvest.example/v3/departments: cannot connect to harvest.example:443 (connection
-        refused); ...`: the failed request (the token request when that is what failed), its host and port,
-        the setting that names them, and that it was not retried."""
+                        attempt: int) -> tuple[str, bool]:
+        """(`GET https://harvest.example/v3/departments: cannot connect to harvest.example:443 (connection
+        refused); ...`, whether that host is the API's or the token endpoint's): the failed request (the token
+        request when that is what failed), its host and port, the setting that names them, and that it was
+        not retried."""
         try:
             failed = exc.request
         except RuntimeError:
@@ -354,9 +357,10 @@ class HarvestReader:
         what = f"{method} {_where(url)}"
         if token:
             what = f"POST {_where(target)} (the token request for {method} {url.path or '/'})"
-        setting = "GREENHOUSE_TOKEN_URL" if token else "GREENHOUSE_API_URL"
-        return (f"{what}: cannot connect to {target.host}:{port} ({reason}); check {setting}; not retried, as "
-                f"retrying cannot fix this ({attempt + 1} attempt(s))")
+        ours = token or same_origin(target, self._api)
+        setting = ("; check GREENHOUSE_TOKEN_URL" if token else "; check GREENHOUSE_API_URL" if ours else "")
+        return (f"{what}: cannot connect to {target.host}:{port} ({reason}){setting}; not retried, as retrying "
+                f"cannot fix this ({attempt + 1} attempt(s))"), ours
 
     def _fetch_text(self, url: str) -> str:
         response = self._exchange("GET", self._url(url, absolute_ok=True))

@@ -151,3 +151,15 @@ def test_an_api_url_ending_in_v3_gets_a_hint_in_the_404() -> None:
         reader(api, clock, api_url="http://127.0.0.1/v3").get("/v3/departments")
     assert str(info.value) == ("GET /v3/v3/departments -> 404: Not Found (GREENHOUSE_API_URL ends in /v3, but paths "
                                "are /v3/... under it: set it without /v3, e.g. https://harvest.greenhouse.io)")
+
+
+def test_an_unreachable_third_host_does_not_mark_the_api_unreachable() -> None:
+    clock = FakeClock(NOW)
+    api = FakeApi()
+    api.script("GET", "/results/failures.json", _failure(ConnectionRefusedError(111, "refused"), "refused"))
+    r = reader(api, clock)
+    with pytest.raises(TransportError) as info:
+        r.get("https://files.example/results/failures.json")
+    assert str(info.value) == ("GET https://files.example/results/failures.json: cannot connect to files.example:443 "
+                               "(connection refused); not retried, as retrying cannot fix this (1 attempt(s))")
+    assert r.get("/v3/departments") == []  # the API itself is still reached
