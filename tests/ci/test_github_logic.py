@@ -220,3 +220,20 @@ def test_the_cli_refuses_a_mismatch_comments_on_the_pull_request_and_writes_no_p
     assert not (tmp_path / "plan.json").exists()
     notice = standin.comments_on(12)[-1]
     assert notice["user"]["login"] == BOT and "did not apply this merge" in notice["body"]
+
+
+def test_the_cli_outside_a_pull_request_event_says_what_is_missing(standin: StandIn, tmp_path: Path) -> None:
+    (tmp_path / "plan.json").write_bytes(plan_bytes())
+    (tmp_path / "plan.md").write_text(markdown())
+    env = {**standin.env(), "PATH": str(Path(sys.executable).parent), "GITHUB_RUN_ID": "5"}
+    proc = subprocess.run([sys.executable, "-m", "reconciler", "github", "pr-comment", "--plan",
+                           str(tmp_path / "plan.json"), "--markdown", str(tmp_path / "plan.md")],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1 and "no pull request: pass --pr N" in proc.stderr
+    assert standin.state.requests == []
+    created = subprocess.run([sys.executable, "-m", "reconciler", "github", "pr-comment", "--pr", "4", "--plan",
+                              str(tmp_path / "plan.json"), "--markdown", str(tmp_path / "plan.md")],
+                             env=env, capture_output=True, text=True, timeout=60)
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.startswith("Created the plan comment of pull request #4")
+    assert TOKEN not in created.stdout + created.stderr

@@ -269,3 +269,9 @@ def test_the_runner_refuses_what_it_does_not_understand() -> None:
     for text in ("contains(vars.A, 'x')", "matrix.os", "vars.A = 1"):
         with pytest.raises(Unsupported):
             evaluate(text, ctx)
+
+
+def test_a_pull_request_from_a_fork_is_not_planned(rig: Rig) -> None:
+    fork = {"pull_request": {"number": 13, "head": {"repo": {"full_name": "stranger/people-config"}}}}
+    result, _ = rig.run("greenhouse-plan.yml", "plan", run_id=1201, event=fork)
+    assert result.skipped and rig.standin.state.requests == []
