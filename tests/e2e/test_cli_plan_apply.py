@@ -171,4 +171,5 @@ def test_export_writes_manifests_that_validate_and_plan_to_zero(server: Server, 
     assert plan.code == 0, plan.stdout + plan.stderr
     only = cli("export", "--out", str(tmp_path / "tags"), "--only", "candidate_tag", env=server.env())
     assert only.code == 0
-    assert [p.name for p in (tmp_path / "tags").iterdir()] == ["candidate-tags.yaml"]
+    assert sorted(p.name for p in (tmp_path / "tags").iterdir()) == [
+        "candidate-tags.yaml", "manifest.schema.json", "policy.yaml"]

@@ -68,7 +68,8 @@ def test_plan_apply_and_export_work_as_the_service_user(server: Server, tmp_path
     exported = cli("export", "--out", str(out), env=env)
     assert exported.code == 0, exported.stderr
     assert sorted(p.name for p in out.iterdir()) == [
-        "candidate-tags.yaml", "custom-fields.yaml", "departments.yaml", "offices.yaml", "users.yaml"]
+        "candidate-tags.yaml", "custom-fields.yaml", "departments.yaml", "manifest.schema.json", "offices.yaml",
+        "policy.yaml", "users.yaml"]
     server.clear()
     replan = cli("plan", str(out), "--detailed-exitcode", env=env)
     assert replan.code == 0, replan.stdout + replan.stderr
