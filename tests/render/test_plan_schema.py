@@ -16,8 +16,9 @@ import pytest
 from reconciler.plan import PLAN_FORMAT_VERSION, Plan
 from reconciler.plan_schema import PLAN, SHAPES, Shape, plan_json_schema
 from reconciler.planner import build_plan
-from tests.builders import dept, job, live, manifest, user
+from tests.builders import dept, field, job, live, manifest, option, user
 from tests.render.plans import large, pruning
+from tests.render.test_mistakes import mistakes_plan
 from tests.render.test_render import GOLDEN, demo_plan
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -85,6 +86,16 @@ def assorted() -> Plan:
     return plan
 
 
+def reorder() -> Plan:
+    """Option updates that only renumber a field (`counts_as`), beside a rename that counts on its own."""
+    m = manifest(custom_fields=[{"name": "C", "key": "c", "field_type": "job", "value_type": "single_select",
+                                 "options": ["B", "A", "C2"]}])
+    plan = build_plan(m, live(custom_fields=[field(1, "C", "c")], custom_field_options=[
+        option(10, 1, "A", 1), option(11, 1, "B", 2), option(12, 1, "C", 3)]))
+    assert {c.counts_as for c in plan.changes} == {"custom_field:1:option-order", None}
+    return plan
+
+
 def golden() -> dict[str, Any]:
     data: dict[str, Any] = json.loads((GOLDEN / "demo-plan.json").read_text(encoding="utf-8"))
     return data
@@ -93,7 +104,8 @@ def golden() -> dict[str, Any]:
 def samples(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, dict[str, Any]]]:
     yield "golden demo plan", golden()
     yield "saved demo plan", json.loads(demo_plan(monkeypatch).dumps(include_fingerprints=True))
-    for name, plan in [("assorted", assorted()), ("pruning", pruning(keep=4)), ("large", large(tags=50, users=3))]:
+    for name, plan in [("assorted", assorted()), ("pruning", pruning(keep=4)), ("large", large(tags=50, users=3)),
+                       ("mistakes", mistakes_plan()), ("reorder", reorder())]:
         yield name, json.loads(plan.dumps())
         yield f"saved {name}", json.loads(plan.dumps(include_fingerprints=True))
 
