@@ -26,13 +26,15 @@ def limit_violations(plan: Plan) -> list[str]:
         per_type = ", ".join(f"{t}: {removals[t]}" for t in REGISTRY.views.types if removals[t])
         out.append(f"{total} deletes/archives/deactivations/revokes exceed max_deletes {plan.max_deletes} ({per_type})")
     touched = changed_objects(plan)
+    grouped = Counter(t for t, _ in {(c.type, c.counts_as) for c in plan.changes if c.counts_as is not None})
     for type_ in REGISTRY.views.types:
         live = plan.live_counts.get(type_, 0)
         if live < MIN_OBJECTS_FOR_PERCENT or not touched[type_]:
             continue
         percent = 100.0 * touched[type_] / live
         if percent > plan.max_change_percent:
-            out.append(f"{type_}: {touched[type_]} of {live} live objects change ({percent:.1f}%), "
+            once = f"; {grouped[type_]} reorder(s) counted once each" if grouped[type_] else ""
+            out.append(f"{type_}: {touched[type_]} of {live} live objects change ({percent:.1f}%{once}), "
                        f"over max_change_percent {plan.max_change_percent:g}")
     return out
 

@@ -281,3 +281,11 @@ def test_two_live_near_duplicates_listed_as_they_are_do_not_warn() -> None:
                       live(custom_fields=[field(1, "Cost Center", "cost_center", value_type="short_text"),
                                           field(2, "cost center", "cost_center_2", value_type="short_text")]))
     assert plan.changes == () and plan.warnings == ()
+
+
+def test_a_limit_violation_says_how_many_reorders_were_counted_once() -> None:
+    live_options = [option(10 + i, 1, n, i + 1) for i, n in enumerate("ABCDEFGHIJ")]
+    m = manifest(custom_fields=[_select(1, "One", ["B", "A", "X", "Y", "Z", *"CDEFGHIJ"])], max_change_percent=5)
+    plan = build_plan(m, live(custom_fields=[field(1, "One", "one")], custom_field_options=live_options))
+    assert limit_violations(plan) == ["custom_field_option: 1 of 10 live objects change (10.0%; 1 reorder(s) counted "
+                                      "once each), over max_change_percent 5"]
