@@ -489,7 +489,7 @@ class _Builder:
             self.fields.append(
                 _Field(
                     0,
-                    f"bench_new_{k:03d}",
+                    f"new_field_{k:03d}",
                     f"New field {k:03d}",
                     "job",
                     "yes_no",
