@@ -13,6 +13,9 @@ Contract (docs/harvest-client.md section 4; the facts with their sources are in 
   recent bulk requests (the first page of `GET /v3/bulk_requests`, newest first) by endpoint, row count
   and time; found, it is followed like any other. Not found, ambiguous, still unfinished at the
   deadline, or unreadable (403, 404, no answer): `BulkPendingError`, and the rows are not sent again.
+  Not found is the subclass `BulkNotAcceptedError`: the lookup, made after the loss, holds no matching
+  request, and Greenhouse records a bulk request when it accepts one (the 202 names it) [inferred: bulk-lookup],
+  so the rows were not accepted; a caller may send them again as a new request (the executor decides).
 * A 2xx without a uuid: rows whose per-row results the body carries (a list of row objects) are read
   as a synchronous outcome [inferred: bulk-sync-results]; otherwise the rows were accepted with an outcome that cannot be
   learnt: `BulkPendingError` again, never a re-send.
@@ -37,6 +40,14 @@ TERMINAL_STATUSES = frozenset({"completed", "failed"})
 LOOKUP_SLACK_SECONDS = 300.0
 #: Recent bulk requests read after a lost reply (one page, newest first).
 LOOKUP_PAGE = 100
+
+
+class BulkNotAcceptedError(BulkPendingError):
+    """The reply to a bulk write was lost and the client's recent bulk requests, read afterwards, hold none
+    that matches it (endpoint, row count, time): the rows were not accepted (see the module contract).
+
+    A BulkPendingError, so a caller that never re-sends a bulk stops as it always did.
+    """
 
 
 @dataclass(frozen=True)
@@ -137,9 +148,10 @@ def _find_lost(method: str, path: str, rows: int, sent_at: float, recent: Callab
     if not candidates:
         detail = (f"the reply to {rows} row(s) was lost ({cause}) and no matching bulk request was found; "
                   "its rows may or may not be applied and are not sent again")
-    else:
-        detail = (f"the reply to {rows} row(s) was lost ({cause}) and {len(candidates)} recent bulk requests "
-                  f"match it ({', '.join(candidates)}); its rows are not sent again")
+        # Absence is shown only by a readable list (a list, not some other shape).
+        raise (BulkNotAcceptedError if isinstance(listed, list) else BulkPendingError)(method, path, None, detail)
+    detail = (f"the reply to {rows} row(s) was lost ({cause}) and {len(candidates)} recent bulk requests "
+              f"match it ({', '.join(candidates)}); its rows are not sent again")
     raise BulkPendingError(method, path, None, detail)
 
 

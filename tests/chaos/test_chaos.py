@@ -12,7 +12,7 @@ with the same state, `plan --detailed-exitcode` exits 0 and the state equals the
 directly (tests/chaos/org.py).
 
 Seeds: 1..5 by default (CI, `python3 dev.py test`); `CHAOS_SEEDS=N` runs 1..N (`python3 dev.py chaos`
-runs 50); `CHAOS_SEED=K` runs seed K alone (to reproduce one). Seeds run concurrently, `CHAOS_WORKERS`
+runs 50); `CHAOS_SEED=K` (or `K,L,...`) runs those seeds alone (to reproduce a failure). Seeds run concurrently, `CHAOS_WORKERS`
 at a time (default 5): each has its own server, and the runs mostly wait on back-offs. `CHAOS_REPORT=FILE`
 appends one JSON line of figures per seed (docs/reliability.md, "Chaos suite").
 
@@ -54,9 +54,9 @@ FIRST_PLAN = "Plan: 343 to create, 104 to update, 45 to delete, 0 to replace. 12
 
 
 def _seeds() -> list[int]:
-    one = os.environ.get("CHAOS_SEED", "").strip()
-    if one:
-        return [int(one)]
+    chosen = os.environ.get("CHAOS_SEED", "").strip()
+    if chosen:
+        return [int(seed) for seed in chosen.split(",")]
     return list(range(1, int(os.environ.get("CHAOS_SEEDS", "5")) + 1))
 
 
