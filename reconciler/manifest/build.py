@@ -65,7 +65,7 @@ def merge(docs: Iterable[tuple[Document, frozenset[Bad]]]) -> Merged:
                 nested = by_item[(section, index)]
                 out.entries[section].append(_entry(doc, section, index, item, nested, paths))
         if "policy" in doc.data and "policy" not in bad and isinstance(doc.data["policy"], dict):
-            policy.add(doc, doc.data["policy"])
+            policy.add(doc, doc.data["policy"], bad)
     out.policy, out.problems = policy.result()
     return out
 
@@ -219,17 +219,26 @@ class _PolicyBuilder:
         self.sources[key] = at
         return True
 
-    def add(self, doc: Document, block: Mapping[str, Any]) -> None:
-        for section, mode in (block.get("prune") or {}).items():
+    def add(self, doc: Document, block: Mapping[str, Any], bad: frozenset[Bad] = frozenset()) -> None:
+        """One file's policy block, without the parts with schema errors (`bad`), so a bad limit does not
+        hide a `prune: enforce` the API cannot do."""
+
+        def good(name: str) -> dict[str, Any]:
+            part = block.get(name)
+            if f"policy.{name}" in bad or not isinstance(part, dict):
+                return {}
+            return {k: v for k, v in part.items() if f"policy.{name}.{k}" not in bad}
+
+        for section, mode in good("prune").items():
             if self._claim(f"prune.{section}", doc.source(("policy", "prune", section))):
                 self.prune[section] = mode
-        for section, names in (block.get("protect") or {}).items():
+        for section, names in good("protect").items():
             self.sources.setdefault(f"protect.{section}", doc.source(("policy", "protect", section)))
             for j, name in enumerate(names):
                 k = len(self.protect[section])
                 self.sources[f"protect.{section}[{k}]"] = doc.source(("policy", "protect", section, j))
                 self.protect[section].append(name)
-        for key, value in (block.get("limits") or {}).items():
+        for key, value in good("limits").items():
             if self._claim(f"limits.{key}", doc.source(("policy", "limits", key))):
                 self.limits[key] = value
 

@@ -5,7 +5,8 @@ name rules of `names.py` (2), semantic checks (3). A file that cannot be read or
 values. An item with schema errors still takes part in the semantic checks with the keys that have
 none (so its duplicate name is reported beside its wrongly typed `parent`), unless what is left lacks
 a required key or the item itself is malformed: the checks never see a malformed value, and one
-mistake is reported once. The result exists only when there is no problem at all.
+mistake is reported once. Likewise a policy block keeps its good values (a bad limit does not hide a
+`prune: enforce` the API cannot do). The result exists only when there is no problem at all.
 """
 
 from __future__ import annotations

@@ -192,7 +192,8 @@ class SchemaResult:
     problems: tuple[Problem, ...]
     #: Where the errors are: (section, index, key) for an error below one key of an item, (section, index)
     #: for an error of the item itself (its type, a missing required key), a bare section name when the
-    #: section itself is bad, "*" when the whole document is.
+    #: section itself is bad, "*" when the whole document is; in the policy, "policy.<block>" or
+    #: "policy.<block>.<key>" (e.g. "policy.limits.max_deletes").
     bad: frozenset[Bad]
 
 
@@ -235,7 +236,9 @@ def _mark_bad(path: PathKey, bad: set[Bad]) -> None:
         bad.add("*")
         return
     section = str(path[0])
-    if len(path) >= 3 and isinstance(path[1], int) and isinstance(path[2], str):
+    if section == "policy" and len(path) >= 2:  # "policy.limits", "policy.prune.users": the rest still counts
+        bad.add(".".join(str(step) for step in path[:3]))
+    elif len(path) >= 3 and isinstance(path[1], int) and isinstance(path[2], str):
         bad.add((section, path[1], path[2]))
     elif len(path) >= 2 and isinstance(path[1], int):
         bad.add((section, path[1]))

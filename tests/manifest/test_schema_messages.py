@@ -62,3 +62,27 @@ def test_every_problem_of_an_item_is_reported_schema_and_semantic(
         'a.yaml:9:5: $.users[1].email: duplicate user email "ANN@acme.example" (same as "ann@acme.example" at '
         "a.yaml:2:5; emails are case-insensitive)",
     ]
+
+
+def test_a_schema_error_in_the_policy_does_not_hide_its_other_problems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before issue 10 one bad limit dropped the whole policy block from the semantic checks."""
+    write(tmp_path, {"a.yaml": """
+        policy:
+          limits:
+            max_deletes: "5"
+          prune:
+            users: enforce
+            departmentz: "off"
+          protect:
+            users: [5]
+    """})
+    assert problems(tmp_path, monkeypatch) == [
+        'a.yaml:3:5: $.policy.limits.max_deletes: expected a whole number, got the string "5" (write 5, without '
+        "quotes)",
+        'a.yaml:6:5: $.policy.prune.departmentz: unknown key "departmentz" (did you mean "departments"?)',
+        'a.yaml:8:13: $.policy.protect.users[0]: expected a string, got the number 5 (quote it: "5")',
+        "a.yaml:5:5: $.policy.prune.users: prune: enforce is not possible for users: the API cannot delete them "
+        "(use report or off); deactivate users by listing them with active: false",
+    ]
