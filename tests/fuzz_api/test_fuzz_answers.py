@@ -251,3 +251,16 @@ def test_applying_a_saved_plan_checks_the_replayed_reads_and_writes_nothing(rig:
     assert outcome.code == 1
     assert 'Error: GET /v3/users: row 0 (id ' in outcome.stderr
     assert 'field "office_ids" must be a list of integers or null, got ["Berlin"]' in outcome.stderr
+
+
+def test_the_identity_probes_of_a_saved_plan_are_checked_too(rig: Rig, tmp_path: Path) -> None:
+    """A saved plan that creates a tag re-reads the tags before applying (is the tag there by now?)."""
+    saved = tmp_path / "plan.json"
+    rig.server.reset()
+    assert run_cli(["plan", str(rig.manifests), "--out", str(saved)], rig.server.url).code == 0
+    assert [p["path"] for p in json.loads(saved.read_text())["identity_probes"]] == ["/v3/candidate_tags"]
+    rig.server.reset(field_set("/v3/candidate_tags", 0, "name", 7))
+    outcome = run_cli(["apply", "--plan", str(saved), "--yes", "--no-lock"], rig.server.url)
+    judge(rig, outcome)
+    assert outcome.code == 1
+    assert 'Error: GET /v3/candidate_tags: row 0 (id ' in outcome.stderr and 'field "name" must be a string, got 7' in outcome.stderr
