@@ -8,7 +8,10 @@
   request refused for its size (413, or a 422 naming a maximum: nothing was accepted) is split in half
   and both halves are sent. An accepted bulk request is followed to its end by the client; its rows are
   never sent again, not even when its reply was lost or it is still pending at the deadline
-  (BulkPendingError: the apply stops and says to plan again later). Failed rows are reported by name.
+  (BulkPendingError: the apply stops and says to plan again later), unless the client's lookup shows
+  that a request whose reply was lost was not accepted (BulkNotAcceptedError: none of the recent bulk
+  requests matches it): then it is sent again after a back-off, as a single write found not committed
+  is, at most MAX_SETTLE_ATTEMPTS times in all. Failed rows are reported by name.
 * A single write whose answer was lost (OutcomeUnknownError) is settled by re-reading with the write's
   `Settle` probe: committed -> carry on (taking the created id from the re-read row); not committed ->
   send it again after a back-off. Never a blind retry, so never a duplicate.
@@ -45,7 +48,7 @@ from types import FrameType
 from typing import Any, Protocol, TextIO
 
 from reconciler.errors import ApiError, ApplyError, BulkPendingError, HarvestError, OutcomeUnknownError
-from reconciler.harvest.bulk import BulkOutcome, Polling, size_rejected
+from reconciler.harvest.bulk import BulkNotAcceptedError, BulkOutcome, Polling, size_rejected
 from reconciler.harvest.results import WriteResult
 from reconciler.journal import Journal
 from reconciler.live.reads import MAX_IDS
@@ -496,30 +499,39 @@ class Executor:
         self._send_bulk(method, path, sending, rows)
 
     def _send_bulk(self, method: str, path: str, group: list[Change], rows: list[Any]) -> None:
-        number = self.journal.next_write()
         label = f"{method} (bulk)"
-        for c in group:
-            self.journal.intent(number, c, label, path)
-        self.writes += 1
-        try:
-            outcome = self.client.bulk(method, path, rows, polling=self.polling)
-        except BulkPendingError as e:
+        for attempt in range(1, MAX_SETTLE_ATTEMPTS + 1):
+            number = self.journal.next_write()
             for c in group:
-                self.journal.outcome(number, c, label, path, "pending", c.id, bulk=e.uuid, error=str(e))
-            raise
-        except ApiError as e:
-            for c in group:
-                self.journal.outcome(number, c, label, path, e.status, c.id, error=str(e))
-            if len(rows) < 2 or not size_rejected(e.status, str(e)):
+                self.journal.intent(number, c, label, path)
+            self.writes += 1
+            try:
+                outcome = self.client.bulk(method, path, rows, polling=self.polling)
+            except BulkNotAcceptedError as e:  # the reply was lost, and no recorded bulk request matches it
+                for c in group:
+                    self.journal.outcome(number, c, label, path, "not committed", None, error=str(e))
+                if attempt == MAX_SETTLE_ATTEMPTS:
+                    raise
+                self._pause(min(RESEND_BACKOFF_CAP, 2.0 ** (attempt - 1)))
+                continue
+            except BulkPendingError as e:
+                for c in group:
+                    self.journal.outcome(number, c, label, path, "pending", c.id, bulk=e.uuid, error=str(e))
                 raise
-            half = len(rows) // 2
-            self._send_bulk(method, path, group[:half], rows[:half])
-            self._send_bulk(method, path, group[half:], rows[half:])
-            return
-        except HarvestError as e:
-            for c in group:
-                self.journal.outcome(number, c, label, path, "unknown", c.id, error=str(e))
-            raise
+            except ApiError as e:
+                for c in group:
+                    self.journal.outcome(number, c, label, path, e.status, c.id, error=str(e))
+                if len(rows) < 2 or not size_rejected(e.status, str(e)):
+                    raise
+                half = len(rows) // 2
+                self._send_bulk(method, path, group[:half], rows[:half])
+                self._send_bulk(method, path, group[half:], rows[half:])
+                return
+            except HarvestError as e:
+                for c in group:
+                    self.journal.outcome(number, c, label, path, "unknown", c.id, error=str(e))
+                raise
+            break
         for c in group:
             self.journal.outcome(number, c, label, path, outcome.status or "completed", c.id, bulk=outcome.uuid or None)
         if outcome.failure_count or outcome.failures:

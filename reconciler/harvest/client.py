@@ -392,8 +392,10 @@ class HarvestClient(HarvestReader):
 
         Polls `/v3/bulk_requests/{uuid}` with a growing interval (see `Polling`). A lost reply is looked
         up among the client's recent bulk requests. When the outcome cannot be learnt (still pending at
-        the deadline, lost and not found, status unreadable) it raises BulkPendingError: the rows may
-        still be applied in the background and are never sent again. An error status (e.g. 422) means
+        the deadline, several candidates, status unreadable) it raises BulkPendingError: the rows may
+        still be applied in the background and are never sent again. A lost reply that no recent bulk
+        request matches raises BulkNotAcceptedError (a BulkPendingError): nothing was accepted, and the
+        executor may send the rows again. An error status (e.g. 422) means
         nothing was accepted and raises ApiError as for any write.
         """
         verb = method.upper()

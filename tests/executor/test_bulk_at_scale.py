@@ -101,6 +101,37 @@ def test_a_bulk_request_whose_reply_is_lost_after_acceptance_is_found_and_waited
     assert plan_for(rig, m).changes == ()
 
 
+@pytest.mark.parametrize("fault", ["500", "drop_before"])
+def test_a_bulk_request_shown_not_accepted_is_sent_again_after_a_back_off(fault: str) -> None:
+    rig = Rig(org_with_departments(120))
+    m = renamed(120)
+    plan = plan_for(rig, m)
+    rig.sandbox.add_fault(fault, method="PATCH", path="/v3/departments/bulk")
+    rig.sandbox.clear_log()
+    sleeps_before = len(rig.clock.sleeps)
+    report = rig.executor().apply(plan)
+    # two requests of 60 rows (the plan's), the first sent twice: the first time it was not accepted
+    assert [r[:3] for r in bulk_rows(rig)] == [("PATCH", "/v3/departments/bulk", 60)] * 3
+    first, again, _ = rig.sandbox.writes()
+    assert first.body == again.body
+    assert report.writes == 3
+    assert 1.0 in rig.clock.sleeps[sleeps_before:]  # the back-off before sending it again
+    lookups = [r for r in rig.sandbox.log if r.method == "GET" and r.path == "/v3/bulk_requests"]
+    assert len(lookups) == 1  # the lost reply was looked up once, and not found
+    assert plan_for(rig, m).changes == ()
+
+
+def test_a_bulk_request_never_accepted_stops_after_five_attempts() -> None:
+    rig = Rig(org_with_departments(5))
+    plan = plan_for(rig, renamed(5))
+    rig.sandbox.add_fault("500", method="PATCH", path="/v3/departments/bulk", count=5)
+    rig.sandbox.clear_log()
+    with pytest.raises(ApplyError) as e:
+        rig.executor().apply(plan)
+    assert [r[:3] for r in bulk_rows(rig)] == [("PATCH", "/v3/departments/bulk", 5)] * 5
+    assert "applied 0 of 5 changes" in str(e.value) and "no matching bulk request was found" in str(e.value)
+
+
 def test_a_bulk_request_still_pending_at_the_deadline_stops_the_apply_and_resends_nothing() -> None:
     from reconciler.sandbox.options import SandboxOptions
 
