@@ -68,7 +68,11 @@ def _write_atomically(path: str, data: bytes) -> None:
         fail(f"cannot write {path}: {e.strerror or e}")
 
 
-@click.group()
+@click.group(epilog="""\b
+Examples:
+  greenhouse-reconciler github pr-comment --plan plan.json --markdown plan.md
+  greenhouse-reconciler github drift-issue --plan-exit-code 2 --report drift.md
+""")
 def github() -> None:
     """Helpers for the shipped GitHub Actions workflows (pull-request comment, reviewed plan, drift issue).
 
@@ -77,10 +81,8 @@ def github() -> None:
     """
 
 
-@github.command("pr-comment", epilog="""Examples:
-
-\b
-  greenhouse-reconciler plan org/ --out plan.json --format markdown > plan.md
+@github.command("pr-comment", epilog="""\b
+Examples:
   greenhouse-reconciler github pr-comment --plan plan.json --markdown plan.md --artifact greenhouse-plan
   greenhouse-reconciler github pr-comment --failed "validate or plan failed"
 """)
@@ -97,6 +99,8 @@ def github() -> None:
 def pr_comment(plan_file: str | None, markdown_file: str | None, artifact: str, failed: str | None, pr: int | None,
                run_id: int | None, author: str) -> None:
     """Create or update the pull request's ONE plan comment (never a second one).
+
+    The files come from `plan org/ --out plan.json --format markdown > plan.md`.
 
     The comment shows the Markdown plan and records, hidden, the manifest digest, the plan file's SHA-256 and
     the run and artifact that hold it: what the apply workflow checks after the merge. With --failed it says
@@ -130,11 +134,9 @@ def pr_comment(plan_file: str | None, markdown_file: str | None, artifact: str, 
     click.echo(f"{posted.action.capitalize()} the plan comment of pull request #{number}: {posted.url}")
 
 
-@github.command("reviewed-plan", epilog="""Example (after a merge to the default branch):
-
-\b
+@github.command("reviewed-plan", epilog="""\b
+Examples:
   greenhouse-reconciler github reviewed-plan org/ --commit "$GITHUB_SHA" --out plan.json
-  greenhouse-reconciler apply --plan plan.json --yes
 """)
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--commit", envvar="GITHUB_SHA", show_envvar=True, required=True, help="The merge commit.")
@@ -148,7 +150,8 @@ def reviewed_plan(paths: Sequence[str], commit: str, out: str, comment: bool, au
     Refused unless: the commit merged a pull request; its plan comment records a plan; the manifests under
     PATHS (as checked out, the merged tree) have exactly the recorded manifest digest (pass the same PATHS as
     the plan workflow's `plan`); and the recorded artifact holds the recorded plan file. On a refusal the
-    pull request gets a comment asking for a new review.
+    pull request gets a comment asking for a new review. Then `apply --plan plan.json --yes` applies it
+    (and refuses it if the organisation changed since the review).
     """
     from reconciler.github import NotReviewed, add_comment, find_reviewed_plan
     from reconciler.manifest import load
@@ -175,9 +178,8 @@ def reviewed_plan(paths: Sequence[str], commit: str, out: str, comment: bool, au
                f"{found.record.manifest_digest[:12]}) to {out}.")
 
 
-@github.command("pr-notice", epilog="""Example (a step after a failed apply):
-
-\b
+@github.command("pr-notice", epilog="""\b
+Examples:
   greenhouse-reconciler github pr-notice --commit "$GITHUB_SHA" --message "apply failed: see the run"
 """)
 @click.option("--commit", envvar="GITHUB_SHA", show_envvar=True, required=True, help="The merge commit.")
@@ -195,14 +197,10 @@ def pr_notice(commit: str, message: str) -> None:
     click.echo(f"Commented on pull request #{number}: {posted.url}")
 
 
-@github.command("drift-issue", epilog="""Example (a scheduled job):
-
-\b
-  set +e
-  greenhouse-reconciler plan org/ --detailed-exitcode --format markdown > drift.md
-  code=$?
-  set -e
+@github.command("drift-issue", epilog="""\b
+Examples:
   greenhouse-reconciler github drift-issue --plan-exit-code "$code" --report drift.md
+  greenhouse-reconciler github drift-issue --plan-exit-code 0
 """)
 @click.option("--plan-exit-code", "code", type=int, required=True,
               help="The exit code of `plan --detailed-exitcode`: 2 drift, 0 none, anything else an error.")
@@ -212,7 +210,8 @@ def drift_issue(code: int, report: str | None, author: str) -> None:
     """Open or update the ONE drift issue (exit code 2), close it (0), or fail (an error is never drift).
 
     Exit 1, and the issue untouched, when the plan failed: a broken check must not look like drift, nor like
-    drift gone.
+    drift gone. In a scheduled job, `code` is the exit code of
+    `plan org/ --detailed-exitcode --format markdown > drift.md` (run under `set +e`).
     """
     from reconciler.github import sync_drift_issue
 
