@@ -10,15 +10,10 @@ from click.testing import CliRunner
 
 from reconciler.cli import cli
 
-#: Helper B's `github` helpers carry their own examples and tests (tests/ci/).
-NOT_HERE = ("github",)
-
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
     yield prefix
     for name, command in sorted(group.commands.items()):
-        if not prefix and name in NOT_HERE:
-            continue
         if isinstance(command, click.Group):
             yield from _commands(command, (*prefix, name))
         else:
@@ -30,7 +25,8 @@ COMMANDS = list(_commands(cli))
 
 def test_the_walk_finds_every_command() -> None:
     assert {" ".join(c) for c in COMMANDS} >= {"", "validate", "schema", "plan", "apply", "export", "sandbox",
-                                               "sandbox serve"}
+                                               "sandbox serve", "github", "github pr-comment",
+                                               "github reviewed-plan", "github pr-notice", "github drift-issue"}
 
 
 @pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p) or "(group)")
