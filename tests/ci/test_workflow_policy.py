@@ -46,3 +46,26 @@ def test_no_expression_is_expanded_inside_a_script(workflow: str) -> None:
 def test_applies_never_overlap_and_are_never_cancelled() -> None:
     (job,) = load("greenhouse-apply.yml")["jobs"].values()
     assert job["concurrency"] == {"group": "greenhouse-apply", "cancel-in-progress": False}
+
+
+def _install_step(workflow: str) -> dict[str, object]:
+    (job,) = load(workflow)["jobs"].values()
+    (step,) = [s for s in job["steps"] if s.get("id") == "install"]
+    return dict(step)
+
+
+@pytest.mark.parametrize("workflow", SHIPPED)
+def test_the_install_spec_has_no_default_and_an_unset_one_stops_the_job(workflow: str) -> None:
+    """The package is not on PyPI: a default bare name would install whatever is published under it, with the
+    job's credentials. The step's SPEC is the variable alone, and the script refuses to run without it."""
+    import subprocess
+
+    step = _install_step(workflow)
+    env = step["env"]
+    assert isinstance(env, dict)
+    assert env["SPEC"] == "${{ vars.GREENHOUSE_RECONCILER_SPEC }}"
+    proc = subprocess.run(["bash", "-e", "-c", str(step["run"])], env={"SPEC": "", "PATH": "/usr/bin:/bin"},
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert proc.stdout.startswith("::error title=greenhouse-reconciler::set the repository variable "
+                                  "GREENHOUSE_RECONCILER_SPEC")

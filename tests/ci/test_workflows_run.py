@@ -57,7 +57,7 @@ class Rig:
         return {"GREENHOUSE_MANIFESTS": "org", "GREENHOUSE_SANDBOX_SEED": str(SEED),
                 "GREENHOUSE_API_URL": f"http://127.0.0.1:{port}", "GREENHOUSE_TOKEN_URL": f"http://127.0.0.1:{port}/token",
                 "GREENHOUSE_READ_USER_ID": "1001", "GREENHOUSE_WRITE_USER_ID": "1001",
-                "GREENHOUSE_RECONCILER_SPEC": "greenhouse-reconciler"}
+                "GREENHOUSE_RECONCILER_SPEC": "."}
 
     def run(self, workflow: str, job: str, *, run_id: int, event: dict[str, Any], sha: str = "b2" * 20,
             ref_name: str = "feature", secrets: dict[str, str] | None = None,
@@ -96,8 +96,9 @@ class Rig:
             self.standin.add_artifact(run_id, step["with"]["name"], {path.name: path.read_bytes()})
 
         def install(step: dict[str, Any], step_env: dict[str, str]) -> None:
-            assert step["run"] == 'python -m pip install --disable-pip-version-check "$SPEC"'
-            assert step_env["SPEC"] == "greenhouse-reconciler"
+            # Replaced (the tool is installed here): its script ends with the pip install of the variable's spec.
+            assert step["run"].rstrip().endswith('python -m pip install --disable-pip-version-check "$SPEC"')
+            assert step_env["SPEC"] == "."
 
         result = run_job(workflow, job, ctx, workdir, base_env=env, event=event, replace={"install": install},
                          uses={"actions/checkout": checkout, "actions/setup-python": setup_python,
