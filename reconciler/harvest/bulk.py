@@ -13,6 +13,11 @@ Contract (docs/harvest-client.md section 4; the facts with their sources are in 
   recent bulk requests (the first page of `GET /v3/bulk_requests`, newest first) by endpoint, row count
   and time; found, it is followed like any other. Not found, ambiguous, still unfinished at the
   deadline, or unreadable (403, 404, no answer): `BulkPendingError`, and the rows are not sent again.
+  Time: a candidate must be requested no earlier than `LOOKUP_SLACK_SECONDS` before the write was sent
+  (any clock skew up to that), and, when the server's clock is known from the HTTP `Date` header of the
+  API's answers (RFC 9110 section 6.6.1), no earlier than the send on the server's clock minus
+  `DATE_SLACK_SECONDS`: a request made seconds earlier (a previous apply's, same endpoint and row
+  count) is then told apart (see `_find_lost`).
   Not found is the subclass `BulkNotAcceptedError`: the lookup, made after the loss, holds no matching
   request, and Greenhouse records a bulk request when it accepts one (the 202 names it) [inferred: bulk-lookup],
   so the rows were not accepted; a caller may send them again as a new request (the executor decides).
@@ -23,11 +28,12 @@ Contract (docs/harvest-client.md section 4; the facts with their sources are in 
 
 from __future__ import annotations
 
+import email.utils
 import json
 import urllib.parse
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.errors import BulkPendingError, HarvestError, OutcomeUnknownError
@@ -35,9 +41,15 @@ from reconciler.errors import BulkPendingError, HarvestError, OutcomeUnknownErro
 from .results import WriteResult
 
 TERMINAL_STATUSES = frozenset({"completed", "failed"})
-#: A bulk request found after a lost reply must have been created no earlier than this many seconds
-#: before the write was sent (clock skew between this machine and Greenhouse) [inferred: bulk-lookup].
+#: A bulk request found after a lost reply must have been requested no earlier than this many seconds
+#: before the write was sent, whatever the clock skew between this machine and Greenhouse; the only time
+#: test while no `Date` header has measured that skew [inferred: bulk-lookup].
 LOOKUP_SLACK_SECONDS = 300.0
+#: With the server's clock known (`clock_offset`), a candidate must be requested no earlier than the send,
+#: on that clock, minus this: the `Date` header's estimate is never later than the server's clock (see
+#: `clock_offset`), so this covers only `requested_at`'s millisecond truncation and a difference between the
+#: clocks of the host that stamps `Date` and the one that stamps `requested_at` [inferred: bulk-lookup].
+DATE_SLACK_SECONDS = 2.0
 #: Recent bulk requests read after a lost reply (one page, newest first).
 LOOKUP_PAGE = 100
 
@@ -87,17 +99,21 @@ def run(
     clock: Callable[[], float],
     sleep: Callable[[float], None],
     polling: Polling,
+    server_offset: Callable[[], float | None],
     known: Collection[str] = (),
 ) -> BulkOutcome:
     """Send the bulk write once and return its finished outcome (see the module contract).
 
     `known` holds uuids this process already followed: a lost reply is never matched to one of them.
+    `server_offset` answers the server's clock minus `clock`, as measured from the latest answer of the
+    API (`clock_offset`), or None when no answer carried a usable `Date` header; it is asked after the
+    lookup, whose own answer is then the latest measurement.
     """
     sent_at = clock()
     try:
         accepted = send()
     except OutcomeUnknownError as lost:
-        uuid = _find_lost(method, path, len(data), sent_at, recent, known, str(lost))
+        uuid = _find_lost(method, path, len(data), sent_at, recent, server_offset, known, str(lost))
     else:
         found = _uuid(accepted.body)
         if found is None:
@@ -131,32 +147,55 @@ def _follow(method: str, path: str, uuid: str, *, poll: Callable[[str], Any], fe
 
 
 def _find_lost(method: str, path: str, rows: int, sent_at: float, recent: Callable[[], Any],
-               known: Collection[str], cause: str) -> str:
-    """The uuid of the bulk request whose reply was lost, from the client's recent bulk requests."""
+               server_offset: Callable[[], float | None], known: Collection[str], cause: str) -> str:
+    """The uuid of the bulk request whose reply was lost, from the client's recent bulk requests.
+
+    A candidate names the same endpoint and row count, is not in `known`, and was requested (by its
+    `requested_at`, else `created_at`; a record with neither may be it) no earlier than `sent_at -
+    LOOKUP_SLACK_SECONDS`: the window for any clock skew, used alone when the server's clock is unknown.
+    With the offset known, only candidates requested no earlier than `sent_at + offset -
+    DATE_SLACK_SECONDS` can be this write; the others were requested before it was sent. Exactly one
+    such candidate is followed; several are ambiguous. None: when the window holds no candidate either,
+    the rows were not accepted (`BulkNotAcceptedError`); when it holds only earlier ones, the write is
+    left pending and not sent again, so that a wrong offset (a `Date` from another clock) can never make
+    the rows be sent twice: it can only stop the apply.
+    """
     try:
         listed = recent()
     except HarvestError as exc:
         raise BulkPendingError(method, path, None,
                                f"the reply was lost ({cause}) and recent bulk requests cannot be read: {exc}") from None
-    candidates = sorted({
-        str(r["bulk_action_uuid"]) for r in (listed if isinstance(listed, list) else [])
-        if isinstance(r, dict) and r.get("bulk_action_uuid") and str(r["bulk_action_uuid"]) not in known
-        and _same_request(r, method, path, rows, sent_at - LOOKUP_SLACK_SECONDS)
-    })
+    offset = server_offset()
+    window: list[tuple[str, float | None]] = []  # (uuid, requested at): the candidates under any skew
+    for r in listed if isinstance(listed, list) else []:
+        if isinstance(r, dict) and r.get("bulk_action_uuid") and str(r["bulk_action_uuid"]) not in known \
+                and _same_request(r, method, path, rows):
+            created = _timestamp(r.get("requested_at") or r.get("created_at"))
+            if created is None or created >= sent_at - LOOKUP_SLACK_SECONDS:
+                window.append((str(r["bulk_action_uuid"]), created))
+    not_before = None if offset is None else sent_at + offset - DATE_SLACK_SECONDS
+    candidates = sorted({u for u, created in window if not_before is None or created is None or created >= not_before})
     if len(candidates) == 1:
         return candidates[0]
-    if not candidates:
-        detail = (f"the reply to {rows} row(s) was lost ({cause}) and no matching bulk request was found; "
-                  "its rows may or may not be applied and are not sent again")
-        # Absence is shown only by a readable list (a list, not some other shape).
-        raise (BulkNotAcceptedError if isinstance(listed, list) else BulkPendingError)(method, path, None, detail)
-    detail = (f"the reply to {rows} row(s) was lost ({cause}) and {len(candidates)} recent bulk requests "
-              f"match it ({', '.join(candidates)}); its rows are not sent again")
-    raise BulkPendingError(method, path, None, detail)
+    if candidates:
+        detail = (f"the reply to {rows} row(s) was lost ({cause}) and {len(candidates)} recent bulk requests "
+                  f"match it ({', '.join(candidates)}); its rows are not sent again")
+        raise BulkPendingError(method, path, None, detail)
+    if window:  # only with an offset: without one, every request in the window is a candidate
+        earlier = sorted({u for u, _ in window})
+        detail = (f"the reply to {rows} row(s) was lost ({cause}) and no matching bulk request was requested "
+                  f"after it was sent (the server's clock, from its Date header, is {offset or 0.0:+.1f} s from this "
+                  f"machine's), but {len(earlier)} earlier one(s) within {LOOKUP_SLACK_SECONDS:g} s match it "
+                  f"({', '.join(earlier)}); its rows may or may not be applied and are not sent again")
+        raise BulkPendingError(method, path, None, detail)
+    detail = (f"the reply to {rows} row(s) was lost ({cause}) and no matching bulk request was found; "
+              "its rows may or may not be applied and are not sent again")
+    # Absence is shown only by a readable list (a list, not some other shape).
+    raise (BulkNotAcceptedError if isinstance(listed, list) else BulkPendingError)(method, path, None, detail)
 
 
-def _same_request(record: Mapping[str, Any], method: str, path: str, rows: int, not_before: float) -> bool:
-    """Endpoint, row count and time agree. `api_endpoint`'s exact form is not documented [inferred: bulk-lookup]:
+def _same_request(record: Mapping[str, Any], method: str, path: str, rows: int) -> bool:
+    """Endpoint and row count agree. `api_endpoint`'s exact form is not documented [inferred: bulk-lookup]:
     it matches when it names the path (and, when it names a method, the same method)."""
     endpoint = str(record.get("api_endpoint") or "")
     if path not in endpoint and path.removeprefix("/v3") not in endpoint:
@@ -165,10 +204,32 @@ def _same_request(record: Mapping[str, Any], method: str, path: str, rows: int, 
     if named in ("GET", "POST", "PATCH", "PUT", "DELETE") and named != method:
         return False
     count = record.get("record_count")
-    if isinstance(count, int) and not isinstance(count, bool) and count != rows:
-        return False
-    created = _timestamp(record.get("requested_at") or record.get("created_at"))
-    return created is None or created >= not_before
+    return not (isinstance(count, int) and not isinstance(count, bool) and count != rows)
+
+
+def clock_offset(dates: Sequence[str], received_at: float) -> float | None:
+    """The server's clock minus this machine's, from the `Date` header values of one answer received at
+    `received_at` (this machine's clock); None unless there is exactly one value and it parses.
+
+    `Date` is the time the server generated the answer, truncated to the second (RFC 9110 section 6.6.1,
+    https://www.rfc-editor.org/rfc/rfc9110#section-6.6.1), and the answer arrived after it was generated:
+    so the result is never later than the true offset (by up to 1 s plus the answer's travel time). An
+    estimate on that side only widens the lookup's time window; it never excludes the write's own request.
+    All three HTTP-date forms are read (IMF-fixdate, RFC 850, asctime); a date without a zone is GMT, as
+    every HTTP-date is.
+    """
+    if len(dates) != 1:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(dates[0].strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    try:
+        return when.timestamp() - received_at
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _timestamp(value: Any) -> float | None:

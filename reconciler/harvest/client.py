@@ -112,6 +112,9 @@ class HarvestReader:
         self._backoff = Backoff(rng)
         #: Set by a connection failure retrying cannot fix: later requests fail at once with the same message.
         self._unreachable: str | None = None
+        #: The API server's clock minus `clock`, from the `Date` header of its latest answer that had a usable
+        #: one (`bulk.clock_offset`); None until then. Written by any thread: each value is a valid estimate.
+        self._server_offset: float | None = None
         if auth is not None and auth.settings != settings:
             raise UsageError("the shared auth was made for other Harvest settings")
         self._api = httpx.URL(settings.api_url)
@@ -177,6 +180,14 @@ class HarvestReader:
     def token_count(self) -> int:
         """Token requests sent."""
         return self._hooks.token_requests
+
+    @property
+    def server_offset(self) -> float | None:
+        """Seconds the API server's clock is ahead of this client's `clock` (negative: behind), from the HTTP
+        `Date` header (RFC 9110 section 6.6.1) of the API's latest answer that carried exactly one parseable
+        one; None when none has. Never later than the true offset (see `bulk.clock_offset`). Answers from
+        other hosts (the token endpoint, a bulk failure file) are not used: their clocks are not the API's."""
+        return self._server_offset
 
     def close(self) -> None:
         self._http.close()
@@ -251,6 +262,7 @@ class HarvestReader:
                 try:
                     response = self._http.request(method, url, params=params, content=content, headers=headers)
                     _unbind(response)
+                    self._note_server_clock(response)
                 finally:
                     # A request that failed before its answer (transport error, token error) still counts
                     # as in flight at the gate; nothing else will take it out.
@@ -311,6 +323,15 @@ class HarvestReader:
                 attempt += 1
                 continue
             raise self._status_error(method, path, response)
+
+    def _note_server_clock(self, response: httpx.Response) -> None:
+        """Keep the server's clock offset from an API answer's `Date` (any status: a 429 or 5xx is the
+        server's answer too); an answer without a usable one leaves the last measurement as it was."""
+        if not self._hooks.is_api_request(response.request):
+            return
+        offset = _bulk.clock_offset(response.headers.get_list("date"), self._clock())
+        if offset is not None:
+            self._server_offset = offset
 
     def _status_error(self, method: str, path: str, response: httpx.Response) -> HarvestError:
         message, errors = error_detail(response)
@@ -391,7 +412,9 @@ class HarvestClient(HarvestReader):
         """Send `{"data": [...]}` to a `/bulk` endpoint once, follow the bulk request, return its outcome.
 
         Polls `/v3/bulk_requests/{uuid}` with a growing interval (see `Polling`). A lost reply is looked
-        up among the client's recent bulk requests. When the outcome cannot be learnt (still pending at
+        up among the client's recent bulk requests, by time too: with the server's clock known from its
+        `Date` headers (`server_offset`), a request made before this one was sent is not taken for it.
+        When the outcome cannot be learnt (still pending at
         the deadline, several candidates, status unreadable) it raises BulkPendingError: the rows may
         still be applied in the background and are never sent again. A lost reply that no recent bulk
         request matches raises BulkNotAcceptedError (a BulkPendingError): nothing was accepted, and the
@@ -415,6 +438,7 @@ class HarvestClient(HarvestReader):
             clock=self._clock,
             sleep=self._sleep,
             polling=polling,
+            server_offset=lambda: self._server_offset,
             known=self._bulk_uuids,
         )
         if outcome.uuid:

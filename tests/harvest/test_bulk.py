@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
 import random
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 
 from reconciler.errors import ApiError, BulkPendingError, UsageError
 from reconciler.harvest import BulkOutcome, HarvestClient, Polling
+from reconciler.harvest.bulk import BulkNotAcceptedError, clock_offset
 from tests.harvest.fake_api import FakeApi, json_response, settings
 from tests.support import FakeClock
 
@@ -243,3 +246,130 @@ def test_a_bulk_followed_once_is_never_taken_for_a_later_lost_reply() -> None:
 def test_bulk_arguments_are_checked(method: str, data: object) -> None:
     with pytest.raises(UsageError):
         client(FakeApi(), FakeClock()).bulk(method, "/v3/users/bulk", data)  # type: ignore[arg-type]
+
+
+# -- telling a lost reply's own request from an earlier one by the server's clock (`Date`) --------------
+
+SENT = 1_800_000_000.0  # the fake clock's start: 2027-01-15T08:00:00Z
+EARLIER = "0a0a0a0a-0000-4000-8000-00000000000e"  # a previous apply's request: same endpoint and row count
+
+
+def http_date(epoch: float) -> str:
+    """An IMF-fixdate (RFC 9110 section 5.6.7), truncated to the second as servers send it."""
+    return email.utils.formatdate(int(epoch), usegmt=True)
+
+
+def iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(epoch * 1000) % 1000:03d}Z"
+
+
+def lookup(*records: dict[str, object], date: str | None) -> httpx.Response:
+    return json_response(200, list(records), headers={"Date": date} if date is not None else None)
+
+
+def lost_post_then(api: FakeApi, answer: httpx.Response) -> None:
+    """A bulk POST of two rows whose reply is lost, the lookup answering `answer`, the status completed."""
+    api.script("POST", "/v3/users/bulk", httpx.RemoteProtocolError("dropped"))
+    api.script("GET", "/v3/bulk_requests", answer)
+    api.script("GET", STATUS_PATH, record("completed", record_count=2, success_count=2))
+
+
+@pytest.mark.parametrize("skew", [0.0, 120.0, -120.0, 0.4])
+def test_with_the_server_clock_known_a_request_made_before_the_send_is_not_taken_for_it(skew: float) -> None:
+    clock = FakeClock(start=SENT)
+    api = FakeApi()
+    server = SENT + skew  # the server's clock when the write reached it
+    lost_post_then(api, lookup(listed(UUID, "POST /v3/users/bulk", 2, at=iso(server + 0.02)),
+                               listed(EARLIER, "POST /v3/users/bulk", 2, at=iso(server - 10)),
+                               date=http_date(server + 0.3)))
+    c = client(api, clock)
+    outcome = c.bulk("POST", "/v3/users/bulk", [{}, {}])
+    assert (outcome.uuid, outcome.success_count) == (UUID, 2)
+    assert len(api.api_requests("POST")) == 1
+    assert c.server_offset is not None and skew - 1 < c.server_offset <= skew
+
+
+def test_without_a_date_header_the_same_two_requests_stay_ambiguous() -> None:
+    clock = FakeClock(start=SENT)
+    api = FakeApi()
+    lost_post_then(api, lookup(listed(UUID, "POST /v3/users/bulk", 2, at=iso(SENT + 0.02)),
+                               listed(EARLIER, "POST /v3/users/bulk", 2, at=iso(SENT - 10)), date=None))
+    c = client(api, clock)
+    with pytest.raises(BulkPendingError, match=f"2 recent bulk requests match it \\({EARLIER}, {UUID}\\)"):
+        c.bulk("POST", "/v3/users/bulk", [{}, {}])
+    assert c.server_offset is None
+    assert len(api.api_requests("POST")) == 1 and api.api_requests("GET", STATUS_PATH) == []
+
+
+def test_a_skewed_server_without_a_date_header_is_still_found_within_the_300_second_window() -> None:
+    clock = FakeClock(start=SENT)
+    api = FakeApi()
+    lost_post_then(api, lookup(listed(UUID, "POST /v3/users/bulk", 2, at=iso(SENT + 120)), date=None))
+    assert client(api, clock).bulk("POST", "/v3/users/bulk", [{}, {}]).uuid == UUID
+
+
+def test_two_requests_made_after_the_send_are_still_ambiguous_with_the_clock_known() -> None:
+    clock = FakeClock(start=SENT)
+    api = FakeApi()
+    lost_post_then(api, lookup(listed(UUID, "POST /v3/users/bulk", 2, at=iso(SENT + 0.5)),
+                               listed(EARLIER, "POST /v3/users/bulk", 2, at=iso(SENT + 0.1)),
+                               date=http_date(SENT + 1)))
+    with pytest.raises(BulkPendingError, match="2 recent bulk requests match it"):
+        client(api, clock).bulk("POST", "/v3/users/bulk", [{}, {}])
+
+
+def test_only_an_earlier_request_matching_stops_as_pending_and_is_neither_followed_nor_sent_again() -> None:
+    clock = FakeClock(start=SENT)
+    api = FakeApi()
+    lost_post_then(api, lookup(listed(EARLIER, "POST /v3/users/bulk", 2, at=iso(SENT - 10)), date=http_date(SENT)))
+    with pytest.raises(BulkPendingError, match=f"no matching bulk request was requested after it was sent .*"
+                                               f"1 earlier one\\(s\\) within 300 s match it \\({EARLIER}\\)") as caught:
+        client(api, clock).bulk("POST", "/v3/users/bulk", [{}, {}])
+    assert not isinstance(caught.value, BulkNotAcceptedError)  # a wrong clock must never cause a re-send
+    assert len(api.api_requests("POST")) == 1 and api.api_requests("GET", STATUS_PATH) == []
+
+
+def test_with_the_clock_known_and_nothing_in_the_window_the_rows_were_not_accepted() -> None:
+    clock = FakeClock(start=SENT)
+    api = FakeApi()
+    lost_post_then(api, lookup(listed(EARLIER, "POST /v3/users/bulk", 2, at=iso(SENT - 400)), date=http_date(SENT)))
+    with pytest.raises(BulkNotAcceptedError, match="no matching bulk request was found"):
+        client(api, clock).bulk("POST", "/v3/users/bulk", [{}, {}])
+
+
+def test_the_offset_of_an_earlier_answer_is_kept_when_the_latest_has_no_usable_date() -> None:
+    clock = FakeClock(start=SENT)
+    api = FakeApi()
+    api.script("GET", "/v3/users", json_response(200, [], headers={"Date": http_date(SENT + 120)}))
+    lost_post_then(api, lookup(listed(UUID, "POST /v3/users/bulk", 2, at=iso(SENT + 120)),
+                               listed(EARLIER, "POST /v3/users/bulk", 2, at=iso(SENT + 110)), date="yesterday"))
+    c = client(api, clock)
+    c.get("/v3/users")
+    assert c.server_offset == 120.0
+    assert c.bulk("POST", "/v3/users/bulk", [{}, {}]).uuid == UUID
+    assert c.server_offset == 120.0
+
+
+def test_a_date_from_another_host_is_not_the_api_server_clock() -> None:
+    clock = FakeClock(start=SENT)
+    api = FakeApi()
+    api.script("GET", "/f", httpx.Response(200, text="", headers={"Date": http_date(SENT + 3600)}))
+    c = client(api, clock)
+    c.get("https://s3.example.test/f")
+    assert c.server_offset is None
+
+
+@pytest.mark.parametrize(("dates", "offset"), [
+    (["Fri, 15 Jan 2027 08:02:00 GMT"], 120.0),  # IMF-fixdate
+    (["Friday, 15-Jan-27 08:02:00 GMT"], 120.0),  # RFC 850
+    (["Fri Jan 15 08:02:00 2027"], 120.0),  # asctime: no zone, GMT by definition
+    ([" Fri, 15 Jan 2027 07:58:00 GMT "], -120.0),
+    ([], None),  # missing
+    (["yesterday"], None),
+    ([""], None),
+    (["Fri, 31 Feb 2027 08:00:00 GMT"], None),  # no such day
+    (["Fri, 15 Jan 2027 08:02:00 GMT", "Fri, 15 Jan 2027 08:03:00 GMT"], None),  # two: which one?
+])
+def test_the_date_header_is_read_in_every_http_date_form_and_anything_else_is_ignored(
+        dates: list[str], offset: float | None) -> None:
+    assert clock_offset(dates, SENT) == offset
