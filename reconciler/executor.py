@@ -30,6 +30,12 @@
   noted; the change in flight is finished (a write whose answer was lost is settled first); a
   back-off pause before a re-send is cut short (nothing is in flight then). The apply then stops with
   ApplyInterrupted: "applied N of M; interrupted before <key> ...", exit code 128 + the signal.
+* Every re-read above checks its rows as planning's reads do (`reconciler/live/rows.py`, `CheckedReader`):
+  a row that does not fit (no integer id, a name that is not a string, ...) is a LiveDataError naming
+  the request, the row and the field; inside a change it stops the apply as any failure does (a write
+  whose probe answered such a row is journalled `unknown`); in the duplicate check after the last change
+  it is raised as it is. Never a KeyError, never a create sent again because a misread row did not
+  match it.
 * The first failure stops the apply: ApplyError says what was applied, what failed, and what was not tried.
 * `journal` (a text file) gets an `intent` line before every request and an `outcome` line after it
   (`reconciler/journal.py`), so no committed write is missing from it, whenever the run ends.
@@ -52,6 +58,7 @@ from reconciler.harvest.bulk import BulkNotAcceptedError, BulkOutcome, Polling, 
 from reconciler.harvest.results import WriteResult
 from reconciler.journal import Journal
 from reconciler.live.reads import MAX_IDS
+from reconciler.live.rows import CheckedReader
 from reconciler.plan import Change, Plan, Settle, Write
 
 #: How many times a write with an unknown outcome is sent (each time settled by re-reading) before giving up.
@@ -220,6 +227,10 @@ class Executor:
         stop: StopSignal | None = None,
     ) -> None:
         self.client = client
+        #: Every re-read (settle probes, the re-read before the first create, the duplicate check) goes
+        #: through the row check planning's reads have: a malformed row is a LiveDataError naming the
+        #: request, the row and the field, never a KeyError or a row misread as "no match".
+        self._rows = CheckedReader(client)
         self.sleep = sleep
         self.journal = Journal(journal, clock)
         self.progress = progress
@@ -369,7 +380,7 @@ class Executor:
 
     def _probe(self, probe: Settle) -> tuple[bool, dict[str, Any] | None]:
         """Re-read with `probe`: (committed, the matching row when one was found)."""
-        rows = self.client.list_all(probe.path, self._resolve(dict(probe.params)))
+        rows = self._rows.list_all(probe.path, self._resolve(dict(probe.params)))
         match = self._resolve(dict(probe.match))
         found = next((r for r in rows if _matches(r, match, probe.casefold)), None)
         if probe.committed_if == "absent":
@@ -402,7 +413,7 @@ class Executor:
             self._reread_types.add(change.type)
             pending = [c for c in changes[start:] if c.type == change.type and _presence_probe(c) is not None]
             for path, params, items in self._probe_groups(pending):
-                rows = self.client.list_all(path, params)
+                rows = self._rows.list_all(path, params)
                 claimed: set[str] = set()
                 for create, match in items:
                     found = sorted((r for r in rows if _usable_id(r.get("id")) and str(r["id"]) not in claimed
@@ -417,7 +428,7 @@ class Executor:
         made = [c for c in changes if _presence_probe(c) is not None and (c.key in self.ids or c.key in self.unresolved)]
         problems: list[str] = []
         for path, params, items in self._probe_groups(made):
-            rows = self.client.list_all(path, params)
+            rows = self._rows.list_all(path, params)
             identities: dict[str, list[Change]] = {}
             matches: dict[str, dict[str, Any]] = {}
             for create, match in items:

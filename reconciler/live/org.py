@@ -40,7 +40,15 @@ def fingerprint(row: Mapping[str, Any]) -> str:
 
 
 def by_id(rows: Iterable[Mapping[str, Any]]) -> dict[int, Mapping[str, Any]]:
+    """Rows keyed by their id, for building a `LiveOrg` from rows at hand (tests, tools; the reads build
+    theirs from checked rows). The id must be an integer, as the row check (`reconciler/live/rows.py`)
+    requires: a row without one raises ValueError naming its position, rather than a KeyError or a
+    string id silently turned into a number."""
     out: dict[int, Mapping[str, Any]] = {}
-    for r in rows:
-        out[int(r["id"])] = r
+    for index, r in enumerate(rows):
+        raw = r.get("id")
+        if type(raw) is not int:
+            got = "it is missing" if "id" not in r else f"got {raw!r}"
+            raise ValueError(f'row {index}: field "id" must be an integer; {got}')
+        out[raw] = r
     return out

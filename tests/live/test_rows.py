@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.live import LiveDataError, LiveOrg, read_live
+from reconciler.live import LiveDataError, LiveOrg, by_id, read_live
 from reconciler.live.pending import Reading
 from reconciler.live.rows import derive, rules_for
 from reconciler.manifest.definitions import BOOLEAN, NAME, ObjectDef, Prop, nullable, one_of_words
@@ -203,3 +203,18 @@ def test_the_info_line_of_unknown_values_names_ten_and_counts_the_rest(caplog: p
     line = next(r.getMessage() for r in caplog.records if "kind" in r.getMessage())
     assert line.startswith('GET /v3/gizmos: field "kind" has values this program does not know: "k00" (1 row(s)), ')
     assert '"k09" (1 row(s)) and 2 more; tolerated' in line and "k10" not in line
+
+
+@pytest.mark.parametrize(("rows", "message"), [
+    ([{"id": 1}, {"name": "Ops"}], 'row 1: field "id" must be an integer; it is missing'),
+    ([{"id": "7"}], "row 0: field \"id\" must be an integer; got '7'"),
+    ([{"id": True}], 'row 0: field "id" must be an integer; got True'),
+])
+def test_by_id_refuses_a_row_without_an_integer_id(rows: list[dict[str, Any]], message: str) -> None:
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        by_id(rows)
+
+
+def test_by_id_keys_rows_by_their_integer_id() -> None:
+    rows = [{"id": 3, "name": "a"}, {"id": 1, "name": "b"}]
+    assert by_id(rows) == {3: rows[0], 1: rows[1]}
