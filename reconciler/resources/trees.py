@@ -12,19 +12,21 @@ The API cannot delete tree objects.
 Identity: `external_id` when given, else `name`, else a `previously` name. The matched live object is
 renamed, re-keyed or re-parented by PATCH; an unmatched entry is created (parents first).
 
-Bulk rows run in any order on Greenhouse's side, so a PATCH that changes `parent_id` (whose place in the
-shallowest-first order matters) is never bulk-able. When a tree's names are unique (`Tree.unique_names`),
+Bulk rows run in any order on Greenhouse's side, so a PATCH that changes `parent_id` is a bulk row only when
+it is valid in every order (`order_independent_moves`: its new parent is the top level, or a live object
+none of whose live ancestors, itself included, this plan moves); every other move is a single PATCH, after
+the bulk rows, shallowest first in the final tree. When a tree's names are unique (`Tree.unique_names`),
 renames that wait for each other are sent first, one PATCH each, in the order
 `reconciler/planner/renames.py` gives, swaps and cycles through a temporary name.
 
-Trees may be thousands of levels deep: the final-tree cycle check, the depths and the parents-first order
-of creates each visit every node once.
+Trees may be thousands of levels deep: the final-tree cycle check, the depths, the parents-first order
+of creates and the order-independence of moves each visit every node once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -219,11 +221,21 @@ def plan_tree(ctx: Context, tree: Tree, matches: dict[int, int | None]) -> None:
         ctx.add(tree.type, change)
     for change in _rename_steps(tree, sequence, updates):
         ctx.add(tree.type, change)
-    # Updates that move nothing first (order-independent, so they form one run of bulk rows); then moves,
-    # shallowest first in the final tree: when a node moves under a new parent, that parent's chain is
-    # already final, so no intermediate state has a cycle (which the API would refuse).
+    # Updates that move nothing, then the moves valid in every order (together one run of bulk rows); then
+    # the other moves, single, shallowest first in the final tree: when such a node moves under a new
+    # parent, that parent's chain is already final (its nodes stay, were moved by a bulk row, or moved
+    # earlier, being shallower), so no intermediate state has a cycle (which the API would refuse).
+    moves = {c.id: final_parent[c.id] for c in updates if c.id is not None and "parent" in c.fields}
+    free = order_independent_moves(moves, {i: r.get("parent_id") for i, r in live.items()})
+    updates = [_as_bulk_row(tree, c) if c.id in free else c for c in updates]
     depth = depths(final_parent)
-    for change in sorted(updates, key=lambda c: ("parent" in c.fields, 0 if c.id is None else depth[c.id])):
+
+    def rank(change: Change) -> tuple[int, int]:
+        single_move = "parent" in change.fields and change.id not in free
+        return (2 if single_move else 1 if "parent" in change.fields else 0,
+                0 if change.id is None else depth[change.id])
+
+    for change in sorted(updates, key=rank):
         ctx.add(tree.type, change)
 
     if tree.section in ctx.manifest.present and ctx.prune_mode(tree.section) != "off":
@@ -290,7 +302,8 @@ def _create(ctx: Context, tree: Tree, entry: Entry, desired: dict[str, Any]) -> 
 def _update(ctx: Context, tree: Tree, entry: Entry, desired: dict[str, Any], row: Mapping[str, Any], *,
             rename: bool) -> Change | None:
     """The PATCH of one matched object, or None when nothing differs. `rename=False` leaves the name out
-    (an ordered rename step of its own sets it). Bulk-able unless it moves the object (`parent_id`)."""
+    (an ordered rename step of its own sets it). Bulk-able unless it moves the object (`parent_id`): a move
+    becomes a bulk row only once the whole plan's moves are known (`order_independent_moves`, `_as_bulk_row`)."""
     data = entry.data
     live_id = int(row["id"])
     before = tree.shape.from_api(row)
@@ -314,6 +327,13 @@ def _update(ctx: Context, tree: Tree, entry: Entry, desired: dict[str, Any], row
                   bulk_item=None if moves else {"id": live_id, **body})
     return Change("update", tree.type, str(data["name"]), f"{tree.type}:{live_id}", live_id,
                   fields=diff.fields, reasons=tuple(diff.reasons), writes=(write,))
+
+
+def _as_bulk_row(tree: Tree, change: Change) -> Change:
+    """`change` (a single-write PATCH of a live object) with its write marked bulk-able, its row the body."""
+    (write,) = change.writes
+    row = replace(write, bulk=f"PATCH {tree.path}/bulk", bulk_item={"id": change.id, **write.body})
+    return replace(change, writes=(row,))
 
 
 def _defer(ctx: Context, tree: Tree, entry: Entry, obj: Handle, attr: Attr, foreign: Foreign, before: Any,
@@ -452,3 +472,39 @@ def depths(parents: Mapping[H, H | None]) -> dict[H, int]:
             level += 1
             depth[n] = level
     return depth
+
+
+def order_independent_moves(moves: Mapping[H, H | None], parents: Mapping[H, H | None]) -> set[H]:
+    """The nodes of `moves` (node -> new parent: a live node, None for the top level, or anything not in
+    `parents`, such as an object this plan creates) whose move is valid in every order: at any point of the
+    apply, whichever of the plan's other writes (these moves included) have run before it. `parents` is the
+    live tree (node -> live parent; a parent outside it is top level).
+
+    The rule: a move is order-independent when its new parent is the top level, or a live node none of whose
+    live ancestors, itself included, is in `moves`. Why that is enough: the API refuses a move only when the
+    new parent does not exist or the moved node is on the new parent's chain of ancestors (a cycle).
+    Greenhouse cannot delete tree objects, so a live parent exists throughout; a node's chain changes only
+    when a node on it changes parent, and no node on this parent's chain is moved by the plan (creates and
+    renames change no chain, and a parent named by id does not depend on names), so the chain is the live
+    chain at every point of the apply; the moved node is in `moves`, so it is not on it. A move to the top
+    level never makes a cycle. A move under an object this plan creates waits for the create's id (a `$ref`),
+    and is never counted here. So a move under a moved node, under a descendant of a moved node, and the
+    dependent half of a parent/child swap or of a chain of moves are never order-independent; they stay
+    single, shallowest first.
+
+    Linear in `parents`: whether a node's chain is free of moves is memoised, so each node is walked once
+    (iteratively: a tree may be thousands deep). A live cycle (not a tree) counts as moved.
+    """
+    steady: dict[H, bool] = {}  # node -> no node on its live chain (itself included) is moved
+    for target in moves.values():
+        walk: list[H] = []
+        node = target
+        while node is not None and node in parents and node not in steady:
+            steady[node] = False  # on this walk: a walk that comes back to it is in a live cycle
+            walk.append(node)
+            node = parents[node]
+        ok = node is None or node not in parents or steady[node]
+        for n in reversed(walk):
+            ok = ok and n not in moves
+            steady[n] = ok
+    return {n for n, p in moves.items() if p is None or (p in parents and steady[p])}
