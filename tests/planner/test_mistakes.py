@@ -118,6 +118,24 @@ def test_previously_of_a_field_and_of_an_option_that_cannot_apply_warn() -> None
     assert 'previously "Seniority" is ignored: custom field "Level" already exists (id 1)' in texts
     assert 'live custom field "Seniority" (id 2) also still exists' in texts
     assert 'previously "Sr" is ignored: option "Senior" already exists (id 5)' in texts
+    assert ('live custom field "Seniority" (id 2) also still exists and keeps its name; remove `previously`, or '
+            "merge the two in Greenhouse") in texts
+    assert ('live option "Sr" (id 6) also still exists (it is archived unless listed); remove `previously`'
+            in texts)
+
+
+def test_a_field_and_an_option_rename_that_is_done_are_plain_notes() -> None:
+    m = manifest(custom_fields=[{"name": "Level", "previously": ["Seniority"], "key": "level", "field_type": "job",
+                                 "value_type": "single_select",
+                                 "options": [{"name": "Senior", "previously": ["Sr"]}, "Junior"]}])
+    plan = build_plan(m, live(custom_fields=[field(1, "Level", "level")],
+                              custom_field_options=[option(5, 1, "Senior", 1), option(7, 1, "Junior", 2)]))
+    assert plan.changes == () and plan.unreachable == ()
+    texts = "\n".join(plan.warnings)
+    assert ('previously "Seniority" names no live custom field of this field_type, so it is ignored: custom field '
+            '"Level" already exists (id 1) and is the one this entry manages; the rename is done') in texts
+    assert ('custom field "Level": previously "Sr" names no option of the field, so it is ignored: option "Senior" '
+            "already exists (id 5) and is the one this entry manages; the rename is done") in texts
 
 
 def test_a_tag_rename_that_is_done_is_a_plain_note() -> None:

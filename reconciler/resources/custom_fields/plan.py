@@ -152,21 +152,32 @@ def _check_previously(ctx: Context, entry: Entry, old: str, live_id: int | None,
                       live: Mapping[int, LiveField]) -> None:
     """Warn when the previous name `old` of a field (matched to `live_id`, None: created) is not the name of the
     field it renames: another live field of its field_type still holds it (drift), or none does."""
-    if live_id is not None and str(live[live_id].canonical["name"]) == old:
+    live_name = None if live_id is None else str(live[live_id].canonical["name"])
+    _warn_previously(ctx, entry.at("previously"), old, live_id, holders, live_name, noun="custom field",
+                     name=quoted(str(entry.data["name"])), lead="",
+                     kept=" and keeps its name; remove `previously`, or merge the two in Greenhouse",
+                     nowhere="names no live custom field of this field_type")
+
+
+def _warn_previously(ctx: Context, where: Source, old: str, live_id: int | None, holders: list[int],
+                     live_name: str | None, *, noun: str, name: str, lead: str, kept: str, nowhere: str) -> None:
+    """The warning of a `previously` that does not apply, for a field or an option (`noun`).
+
+    Nothing when the matched live object still has the previous name (the rename is planned). Otherwise, when
+    other live objects (`holders` besides `live_id`) still hold the old name, an unreachable warning (drift):
+    the manifest cannot make them go; when none does, a plain note that `previously` is ignored (and, for a
+    matched object, that the rename is done)."""
+    if live_id is not None and live_name == old:
         return
-    name = quoted(str(entry.data["name"]))
-    matched = (f"custom field {name} already exists (id {live_id}) and is the one this entry manages"
-               if live_id is not None else f"a new custom field {name} is created")
+    matched = (f"{noun} {name} already exists (id {live_id}) and is the one this entry manages"
+               if live_id is not None else f"a new {noun} {name} is created")
     others = [i for i in holders if i != live_id]
-    where = entry.at("previously")
     if others:
-        ctx.warn(f"{where}: previously {quoted(old)} is ignored: {matched}, and live custom field {quoted(old)} "
-                 f"({', '.join(f'id {i}' for i in others)}) also still exists and keeps its name; remove "
-                 "`previously`, or merge the two in Greenhouse", unreachable=True)
+        ctx.warn(f"{where}: {lead}previously {quoted(old)} is ignored: {matched}, and live {noun} {quoted(old)} "
+                 f"({', '.join(f'id {i}' for i in others)}) also still exists{kept}", unreachable=True)
     else:
         done = "; the rename is done, so the `previously` entry can go" if live_id is not None else ""
-        ctx.warn(f"{where}: previously {quoted(old)} names no live custom field of this field_type, so it is "
-                 f"ignored: {matched}{done}")
+        ctx.warn(f"{where}: {lead}previously {quoted(old)} {nowhere}, so it is ignored: {matched}{done}")
 
 
 def _live_field(ctx: Context, field_id: int, row: Mapping[str, Any]) -> LiveField:
@@ -551,21 +562,10 @@ def option_name(option: Any) -> Any:
 def _option_previously(ctx: Context, field_name: str, sub: Entry, old: str, live_id: int | None, holders: list[int],
                        live: Mapping[int, Mapping[str, Any]]) -> None:
     """Like `_check_previously`, for one option of a field."""
-    if live_id is not None and str(live[live_id].get("name")) == old:
-        return
-    name = quoted(str(option_name(sub.data)))
-    matched = (f"option {name} already exists (id {live_id}) and is the one this entry manages"
-               if live_id is not None else f"a new option {name} is created")
-    others = [i for i in holders if i != live_id]
-    where = sub.at("previously")
-    if others:
-        ctx.warn(f'{where}: custom field "{field_name}": previously {quoted(old)} is ignored: {matched}, and live '
-                 f"option {quoted(old)} ({', '.join(f'id {i}' for i in others)}) also still exists (it is archived "
-                 "unless listed); remove `previously`", unreachable=True)
-    else:
-        done = "; the rename is done, so the `previously` entry can go" if live_id is not None else ""
-        ctx.warn(f'{where}: custom field "{field_name}": previously {quoted(old)} names no option of the field, so '
-                 f"it is ignored: {matched}{done}")
+    live_name = None if live_id is None else str(live[live_id].get("name"))
+    _warn_previously(ctx, sub.at("previously"), old, live_id, holders, live_name, noun="option",
+                     name=quoted(str(option_name(sub.data))), lead=f'custom field "{field_name}": ',
+                     kept=" (it is archived unless listed); remove `previously`", nowhere="names no option of the field")
 
 
 def _conflicting_option(ctx: Context, field_name: str, sub: Entry, rules: list[tuple[str, list[int]]],
